@@ -1,0 +1,120 @@
+"""Language identification that is reliable for CJK.
+
+langdetect alone calls Chinese "ko" (Mimino666/langdetect#51), so scripts decide first: kana -> ja,
+hangul -> ko, Han only -> zh-cn or zh-tw by counting characters that exist only in the simplified (GB2312
+but not Big5) or only in the traditional (Big5 but not GB2312) repertoire. langdetect, seeded so the
+answer is stable, handles everything else; a page/feed language tag breaks ties for very short text.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from collections import Counter
+
+from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+from langdetect.lang_detect_exception import LangDetectException
+
+UNDETERMINED = "und"
+_SAMPLE_CHARS = 4000
+_MIN_CJK_CHARS = 4
+_MIN_LETTERS = 12
+_KANA_SHARE = 0.05
+_HANGUL_SHARE = 0.2
+_CJK_RANGE = range(0x4E00, 0xA000)
+
+
+@functools.cache
+def _han_variants() -> tuple[frozenset[str], frozenset[str]]:
+    simplified: set[str] = set()
+    traditional: set[str] = set()
+    for code in _CJK_RANGE:
+        char = chr(code)
+        in_gb = _encodable(char, "gb2312")
+        in_big5 = _encodable(char, "big5")
+        if in_gb and not in_big5:
+            simplified.add(char)
+        elif in_big5 and not in_gb:
+            traditional.add(char)
+    return frozenset(simplified), frozenset(traditional)
+
+
+def _encodable(char: str, encoding: str) -> bool:
+    try:
+        char.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@functools.cache
+def _factory() -> DetectorFactory:
+    factory = DetectorFactory()
+    factory.load_profile(PROFILES_DIRECTORY)
+    factory.seed = 0
+    return factory
+
+
+def _script(char: str) -> str:
+    code = ord(char)
+    if 0x3040 <= code <= 0x30FF or 0x31F0 <= code <= 0x31FF or 0xFF66 <= code <= 0xFF9D:
+        return "kana"
+    if 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F:
+        return "hangul"
+    if 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF or code >= 0x20000:
+        return "han"
+    return "letter" if unicodedata.category(char).startswith("L") else "other"
+
+
+def normalize_language_tag(tag: str | None) -> str | None:
+    """'ja-JP' -> 'ja', 'zh-Hant'/'zh-TW'/'zh-HK' -> 'zh-tw', 'zh'/'zh-CN'/'zh-Hans' -> 'zh-cn'."""
+    if not tag:
+        return None
+    tag = tag.strip().lower().replace("_", "-")
+    primary = tag.split("-", 1)[0]
+    if primary == "zh":
+        return "zh-tw" if any(mark in tag for mark in ("hant", "tw", "hk", "mo")) else "zh-cn"
+    return primary if primary.isalpha() and 2 <= len(primary) <= 3 else None
+
+
+def _chinese_variant(text: str, hint: str | None) -> str:
+    simplified, traditional = _han_variants()
+    n_simplified = sum(1 for char in text if char in simplified)
+    n_traditional = sum(1 for char in text if char in traditional)
+    if n_simplified == n_traditional:
+        return hint if hint in ("zh-cn", "zh-tw") else "zh-cn"
+    return "zh-cn" if n_simplified > n_traditional else "zh-tw"
+
+
+def _langdetect(text: str) -> str | None:
+    detector = _factory().create()
+    detector.append(text)
+    try:
+        code = str(detector.detect())
+    except LangDetectException:
+        return None
+    return None if code == "unknown" else code
+
+
+def detect_language(text: str, hint: str | None = None) -> str:
+    """ISO 639-1 code, 'zh-cn'/'zh-tw' for Chinese, 'und' when there is too little to tell. Never raises."""
+    hint = normalize_language_tag(hint)
+    sample = text[:_SAMPLE_CHARS]
+    scripts = Counter(_script(char) for char in sample)
+    cjk = scripts["kana"] + scripts["hangul"] + scripts["han"]
+    letters = cjk + scripts["letter"]
+    if cjk >= _MIN_CJK_CHARS and cjk >= scripts["letter"] / 4:
+        if scripts["kana"] >= max(2, _KANA_SHARE * cjk):
+            return "ja"
+        if scripts["hangul"] >= _HANGUL_SHARE * cjk:
+            return "ko"
+        if hint == "ja" and scripts["han"] == cjk:
+            return "ja"
+        return _chinese_variant(sample, hint)
+    if letters < _MIN_LETTERS:
+        return hint or UNDETERMINED
+    detected = _langdetect(sample)
+    if detected in ("zh-cn", "zh-tw", "ja", "ko"):
+        # Script evidence above found too little CJK for these: trust the tag, else the scripts.
+        return hint or UNDETERMINED
+    return detected or hint or UNDETERMINED

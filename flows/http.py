@@ -1,0 +1,214 @@
+"""The one HTTP client every fetch goes through: bounded, polite, guarded, with transient-error retries.
+
+Bounds: connect/read timeouts plus a wall-clock deadline per response (slow-drip servers), a byte cap on
+the decoded body (so compression bombs stop at the cap), a redirect limit with loop detection. Politeness:
+a per-host concurrency limit and minimum gap between requests, Retry-After honoured (capped), jittered
+exponential backoff. Safety: the private-address guard on every hop (flows.netguard), no proxies from the
+environment (they would bypass the guard).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import ssl
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpcore
+import httpx
+
+from flows.netguard import AddressRefused, GuardedBackend, HostAllowList, check_scheme
+from newsmon.records import ErrorKind, HttpResponse
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
+
+
+@dataclass(frozen=True)
+class HttpPolicy:
+    """Network settings (config `network:`), all with safe defaults."""
+
+    allow_hosts: tuple[str, ...] = ()
+    user_agent: str = "newsmon/0.1 (news monitoring; +https://github.com/newsmon/newsmon)"
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    deadline_seconds: float = 60.0
+    max_feed_bytes: int = 10 * 1024 * 1024
+    max_page_bytes: int = 5 * 1024 * 1024
+    max_redirects: int = 5
+    retries: int = 2
+    backoff_seconds: float = 0.5
+    retry_after_cap_seconds: float = 10.0
+    per_host_concurrency: int = 4
+    per_host_min_interval: float = 0.0
+    max_connections: int = 32
+
+
+class FetchError(Exception):
+    """A fetch that did not produce a usable response. `kind` says whether trying again can help."""
+
+    def __init__(
+        self, kind: ErrorKind, reason: str, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
+        self.status = status
+        self.retry_after = retry_after
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date); None when absent/invalid."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class _HostGate:
+    """Per-host concurrency limit and minimum interval between request starts."""
+
+    def __init__(self, concurrency: int, min_interval: float) -> None:
+        self._concurrency = max(1, concurrency)
+        self._min_interval = min_interval
+        self._lock = threading.Lock()
+        self._semaphores: dict[str, threading.BoundedSemaphore] = {}
+        self._next_start: dict[str, float] = {}
+
+    @contextmanager
+    def slot(self, host: str) -> Iterator[None]:
+        with self._lock:
+            semaphore = self._semaphores.setdefault(host, threading.BoundedSemaphore(self._concurrency))
+        with semaphore:
+            with self._lock:
+                now = time.monotonic()
+                start = max(now, self._next_start.get(host, now))
+                self._next_start[host] = start + self._min_interval
+            if start > now:
+                time.sleep(start - now)
+            yield
+
+
+class HttpFetcher:
+    """Thread-safe; share one per pass. Use as a context manager or call close()."""
+
+    def __init__(self, policy: HttpPolicy) -> None:
+        self.policy = policy
+        timeout = httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout, pool=policy.deadline_seconds)
+        transport = httpx.HTTPTransport(retries=0)
+        # httpx offers no parameter for the network backend: give its pool one that enforces the guard.
+        transport._pool = httpcore.ConnectionPool(
+            ssl_context=ssl.create_default_context(),
+            max_connections=policy.max_connections,
+            max_keepalive_connections=policy.max_connections,
+            network_backend=GuardedBackend(HostAllowList(policy.allow_hosts)),
+        )
+        self._client = httpx.Client(
+            transport=transport, timeout=timeout, follow_redirects=False, trust_env=False,
+            headers={"User-Agent": policy.user_agent, "Accept-Encoding": "gzip, deflate"},
+        )
+        self._gate = _HostGate(policy.per_host_concurrency, policy.per_host_min_interval)
+
+    def __enter__(self) -> HttpFetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def get(self, url: str, max_bytes: int, headers: Mapping[str, str] | None = None) -> HttpResponse:
+        """GET with retries for transient errors. Returns 2xx and 304 responses; raises FetchError."""
+        attempt = 0
+        while True:
+            try:
+                return self._get_following_redirects(url, max_bytes, headers or {})
+            except FetchError as error:
+                wait = self._retry_wait(error, attempt)
+                if wait is None:
+                    raise
+                time.sleep(wait)
+                attempt += 1
+
+    def _retry_wait(self, error: FetchError, attempt: int) -> float | None:
+        if error.kind != "transient" or attempt >= self.policy.retries:
+            return None
+        if error.retry_after is not None:
+            return error.retry_after if error.retry_after <= self.policy.retry_after_cap_seconds else None
+        base = self.policy.backoff_seconds * (2**attempt)
+        return base + random.uniform(0, base / 2)  # noqa: S311 - jitter, not cryptography
+
+    def _get_following_redirects(self, url: str, max_bytes: int, headers: Mapping[str, str]) -> HttpResponse:
+        seen: list[str] = []
+        current = url
+        while True:
+            response = self._get_once(current, max_bytes, headers)
+            if response.status not in _REDIRECTS:
+                return HttpResponse(url, current, response.status, response.headers, response.body)
+            location = response.header("location")
+            if not location:
+                raise FetchError("permanent", f"HTTP {response.status} redirect without a Location header")
+            seen.append(current)
+            current = urljoin(current, location.strip())
+            if current in seen:
+                raise FetchError("permanent", f"redirect loop: {' -> '.join([*seen, current])[:500]}")
+            if len(seen) > self.policy.max_redirects:
+                raise FetchError("permanent", f"more than {self.policy.max_redirects} redirects")
+
+    def _get_once(self, url: str, max_bytes: int, headers: Mapping[str, str]) -> HttpResponse:
+        try:
+            check_scheme(url)
+            host = urlsplit(url).hostname or ""
+            with self._gate.slot(host), self._client.stream("GET", url, headers=dict(headers)) as response:
+                return self._read(url, response, max_bytes)
+        except AddressRefused as refused:
+            raise FetchError("refused", refused.reason) from None
+        except httpx.TimeoutException as exc:
+            raise FetchError("transient", f"timed out ({type(exc).__name__})") from None
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            raise FetchError("transient", f"{type(exc).__name__}: {exc}"[:300]) from None
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
+            raise FetchError("permanent", f"invalid URL: {exc}"[:300]) from None
+
+    def _read(self, url: str, response: httpx.Response, max_bytes: int) -> HttpResponse:
+        status = response.status_code
+        pairs = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw)
+        if status in _TRANSIENT_STATUS or (status >= 500 and status != 501):
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            raise FetchError("transient", f"HTTP {status}", status, retry_after)
+        if status >= 400 or status == 501:
+            raise FetchError("permanent", f"HTTP {status}", status)
+        if status in _REDIRECTS or status == 304:
+            return HttpResponse(url, url, status, pairs, b"")
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise FetchError("permanent", f"response too large: {declared} bytes declared (limit {max_bytes})")
+        return HttpResponse(url, url, status, pairs, self._read_body(response, max_bytes))
+
+    def _read_body(self, response: httpx.Response, max_bytes: int) -> bytes:
+        deadline = time.monotonic() + self.policy.deadline_seconds
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                raise FetchError("permanent", f"response too large: over {max_bytes} bytes (decompressed)")
+            if time.monotonic() > deadline:
+                raise FetchError("transient", f"response took longer than {self.policy.deadline_seconds:g} s")
+            chunks.append(chunk)
+        return b"".join(chunks)

@@ -1,0 +1,272 @@
+"""The monitoring pass as a Prefect flow: poll due feeds, fetch and extract new entries, store in batches.
+
+Tasks wrap the I/O steps (one `poll-feed` task run per feed, so the Prefect UI shows each feed's health;
+one `fetch-extract` and one `store-batch` task run per batch, never one per article). Transient HTTP errors
+are retried inside the shared client, honouring Retry-After; permanent ones are recorded and skipped.
+Only the `store-batch` task writes, one transaction per batch, so a killed pass loses at most the batch in
+flight and the next pass picks those entries up again (they are not stored yet).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.context import get_run_context
+
+from extractors.article import TextLimits
+from extractors.seeds import SEED_SKIP_STEMS, SeedDocument, parse_seed
+from flows.feeds import poll_feed
+from flows.http import HttpFetcher
+from flows.pages import EntryResult, fetch_and_extract, make_pool
+from newsmon.config import Config, FeedConfig, load_config
+from newsmon.polling import failure_weight, is_due, next_poll_after_failure, next_poll_after_success
+from newsmon.records import Article, FeedEntry, FeedPoll, LinkEvent, PassSummary
+from storage import warehouse as wh
+from storage.lock import pass_lock
+from storage.warehouse import FeedState, Warehouse
+
+LOCK_WAIT_SECONDS = 30 * 60
+
+
+def read_seed_folder(folder: Path) -> list[SeedDocument]:
+    files = sorted(p for p in folder.glob("*.txt") if p.stem.upper() not in SEED_SKIP_STEMS)
+    return [parse_seed(path.stem, path.read_bytes()) for path in files]
+
+
+class _LazyPool:
+    """The extraction process pool, started on first need and restarted if a worker died."""
+
+    def __init__(self, workers: int) -> None:
+        self._workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def get(self) -> Executor:
+        if self._pool is None or getattr(self._pool, "_broken", False):
+            self._pool = make_pool(self._workers)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+
+@dataclass
+class _Tally:
+    feeds_total: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    entries_seen: int = 0
+    entries_known: int = 0
+    new: list[Article] = field(default_factory=list)
+    events: list[LinkEvent] = field(default_factory=list)
+    failed_feeds: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self, run_id: str, status: Any) -> PassSummary:
+        kinds = Counter(e.outcome for e in self.events)
+        languages = Counter(a.language for a in self.new if a.duplicate_of is None)
+        return PassSummary(
+            run_id=run_id, status=status, feeds_total=self.feeds_total, feeds_ok=self.outcomes["ok"],
+            feeds_unchanged=self.outcomes["unchanged"], feeds_failed=self.outcomes["failed"],
+            feeds_skipped=self.outcomes["skipped"], entries_seen=self.entries_seen,
+            entries_known=self.entries_known,
+            articles_new=sum(1 for a in self.new if a.duplicate_of is None),
+            articles_duplicate=sum(1 for a in self.new if a.duplicate_of is not None),
+            links_refused=kinds["refused"], pages_failed=kinds["page_failed"],
+            entries_dropped=kinds["too_short"] + kinds["invalid_url"] + kinds["over_limit"],
+            new_by_language=tuple(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
+            failed_feeds=tuple(self.failed_feeds),
+            refused_links=tuple((e.url, e.reason) for e in self.events if e.outcome == "refused")[:20],
+        )
+
+
+@task(name="poll-feed", cache_policy=NO_CACHE, task_run_name="poll-feed [{feed.name}]")
+def poll_feed_task(
+    fetcher: HttpFetcher, feed: FeedConfig, state: FeedState | None, max_entries: int
+) -> tuple[FeedPoll, str | None, tuple[LinkEvent, ...]]:
+    poll, title, events = poll_feed(fetcher, feed, state, max_entries)
+    logger = get_run_logger()
+    if poll.outcome == "failed":
+        logger.warning("feed %s failed (%s): %s", feed.url, poll.error_kind, poll.error)
+    else:
+        logger.info("feed %s: %s, %d entries", feed.url, poll.outcome, len(poll.entries))
+    return poll, title, events
+
+
+@task(name="fetch-extract", cache_policy=NO_CACHE)
+def fetch_extract_task(
+    entries: Sequence[FeedEntry], fetcher: HttpFetcher, pool: _LazyPool, limits: TextLimits, max_page_bytes: int
+) -> list[EntryResult]:
+    logger = get_run_logger()
+    step = max(1, len(entries) // 5)
+
+    def progress(done: int) -> None:
+        if done % step == 0 or done == len(entries):
+            logger.info("pages fetched %d/%d", done, len(entries))
+
+    return fetch_and_extract(entries, fetcher, pool.get, limits, max_page_bytes, progress)
+
+
+@task(name="store-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+def store_batch_task(
+    warehouse: Warehouse, run_id: str, articles: Sequence[Article], events: Sequence[LinkEvent]
+) -> list[Article]:
+    with warehouse.transaction() as con:
+        stored = wh.store_articles(con, run_id, articles, events, datetime.now(UTC))
+    get_run_logger().info("stored %d new articles, %d link events", len(stored), len(events))
+    return stored
+
+
+def _feed_failures(poll: FeedPoll, state: FeedState | None) -> int:
+    previous = state.consecutive_failures if state else 0
+    return previous + failure_weight(poll.error_kind) if poll.outcome == "failed" else 0
+
+
+def _record_polls(
+    warehouse: Warehouse, config: Config, polls: Sequence[tuple[FeedPoll, str | None]],
+    states: dict[str, FeedState], now: datetime,
+) -> None:
+    with warehouse.transaction() as con:
+        for poll, title in polls:
+            state = states.get(poll.feed_url)
+            failures = _feed_failures(poll, state)
+            if poll.outcome == "failed":
+                next_at = next_poll_after_failure(now, config.polling, failures, poll.retry_after_seconds)
+            else:
+                next_at = next_poll_after_success(now, config.polling, poll.ttl_seconds)
+            wh.record_feed_poll(con, poll, now, next_at, failures, title)
+
+
+def _new_entries(warehouse: Warehouse, polls: Sequence[FeedPoll]) -> tuple[list[FeedEntry], int, int]:
+    """Entries of this pass not stored before (first occurrence of each canonical URL), seen, known."""
+    unique: dict[str, FeedEntry] = {}
+    seen = 0
+    for poll in polls:
+        for entry in poll.entries:
+            seen += 1
+            unique.setdefault(entry.canonical_url, entry)
+    with warehouse.session() as con:
+        known = wh.known_urls(con, list(unique))
+    fresh = [entry for url, entry in unique.items() if url not in known]
+    return fresh, seen, seen - len(fresh)
+
+
+def _poll_due_feeds(
+    config: Config, fetcher: HttpFetcher, states: dict[str, FeedState], poll_all: bool, tally: _Tally, now: datetime
+) -> list[tuple[FeedPoll, str | None]]:
+    due = [f for f in config.feeds if poll_all or is_due(states[f.url].next_poll_at if f.url in states else None, now)]
+    tally.outcomes["skipped"] = len(config.feeds) - len(due)
+    futures = [poll_feed_task.submit(fetcher, feed, states.get(feed.url), config.pipeline.max_entries_per_feed)
+               for feed in due]
+    polls: list[tuple[FeedPoll, str | None]] = []
+    for future in futures:
+        poll, title, events = future.result()
+        polls.append((poll, title))
+        tally.outcomes[poll.outcome] += 1
+        tally.events.extend(events)
+        if poll.outcome == "failed":
+            tally.failed_feeds.append((poll.feed_url, poll.error or "unknown error"))
+    return polls
+
+
+def _process_batches(
+    config: Config, warehouse: Warehouse, fetcher: HttpFetcher, run_id: str, entries: Sequence[FeedEntry],
+    tally: _Tally, pool: _LazyPool,
+) -> None:
+    limits = TextLimits(config.pipeline.min_text_chars, config.pipeline.max_text_chars)
+    size = config.pipeline.batch_size
+    for start in range(0, len(entries), size):
+        batch = entries[start : start + size]
+        results = fetch_extract_task(batch, fetcher, pool, limits, config.network.max_page_bytes)
+        articles = [r.article for r in results if r.article is not None]
+        events = [e for r in results for e in r.events]
+        if start == 0:
+            events = [*tally.events, *events]  # feed-level link events go with the first batch
+            tally.events.clear()
+        stored = store_batch_task(warehouse, run_id, articles, events)
+        tally.new.extend(stored)
+        tally.events.extend(events)
+    if not entries and tally.events:
+        store_batch_task(warehouse, run_id, [], tally.events)
+
+
+def _prepare(warehouse: Warehouse, config: Config, run_id: str, now: datetime) -> dict[str, FeedState]:
+    seeds = read_seed_folder(config.seeds)
+    with warehouse.transaction() as con:
+        aborted = wh.start_run(con, run_id, _flow_run_id(), now)
+        added = wh.load_seeds(con, seeds, now)
+        for feed in config.feeds:
+            wh.mark_feed_skipped(con, feed.url, feed.name)
+        states = wh.feed_states(con)
+    logger = get_run_logger()
+    if aborted:
+        logger.warning("%d earlier pass(es) had been killed before finishing; marked 'aborted'", aborted)
+    if added:
+        logger.info("loaded %d seed documents from %s", added, config.seeds)
+    return states
+
+
+def _flow_run_id() -> str | None:
+    try:
+        context = get_run_context()
+    except RuntimeError:
+        return None
+    flow_run = getattr(context, "flow_run", None)
+    return str(flow_run.id) if flow_run is not None else None
+
+
+def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
+    """One pass, inside the caller's flow run. Holds the warehouse's pass lock throughout."""
+    logger = get_run_logger()
+    warehouse = Warehouse(config.warehouse)
+    run_id = uuid.uuid4().hex[:12]
+    tally = _Tally(feeds_total=len(config.feeds))
+    with pass_lock(config.warehouse, LOCK_WAIT_SECONDS, logger.warning):
+        now = datetime.now(UTC)
+        states = _prepare(warehouse, config, run_id, now)
+        pool = _LazyPool(config.pipeline.extract_workers)
+        try:
+            with HttpFetcher(config.network) as fetcher:
+                polls = _poll_due_feeds(config, fetcher, states, poll_all, tally, now)
+                _record_polls(warehouse, config, polls, states, datetime.now(UTC))
+                entries, tally.entries_seen, tally.entries_known = _new_entries(warehouse, [p for p, _ in polls])
+                logger.info("%d new entries to fetch (%d already known)", len(entries), tally.entries_known)
+                _process_batches(config, warehouse, fetcher, run_id, entries, tally, pool)
+        except BaseException as exc:
+            _finish(warehouse, tally.summary(run_id, "failed"), f"{type(exc).__name__}: {exc}"[:1000])
+            raise
+        finally:
+            pool.close()
+        summary = tally.summary(run_id, "completed")
+        _finish(warehouse, summary, None)
+    return summary
+
+
+def _finish(warehouse: Warehouse, summary: PassSummary, error: str | None) -> None:
+    with warehouse.transaction() as con:
+        wh.finish_run(con, summary, datetime.now(UTC), error)
+
+
+@flow(name="newsmon-pass", log_prints=True)
+def monitor_pass(config_path: str, poll_all: bool = False) -> dict[str, Any]:
+    """One monitoring pass over the feeds of `config_path`. Returns the pass summary as a dict."""
+    summary = execute_pass(load_config(Path(config_path)), poll_all)
+    return summary_to_dict(summary)
+
+
+def summary_to_dict(summary: PassSummary) -> dict[str, Any]:
+    return asdict(summary)
+
+
+def summary_from_dict(data: dict[str, Any]) -> PassSummary:
+    tuples = ("new_by_language", "failed_feeds", "refused_links")
+    values = {k: (tuple(tuple(x) for x in v) if k in tuples else v) for k, v in data.items()}
+    return PassSummary(**values)
+

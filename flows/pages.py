@@ -1,0 +1,103 @@
+"""Fetch entry pages and extract them: network waits in threads, CPU work in a process pool, overlapped.
+
+Each entry is fetched (at most `max_connections` at once, per-host limits in the fetcher); as soon as a
+page arrives its bytes go to a worker process that extracts, cleans and language-tags it. Entries whose page
+cannot be fetched or holds no article are built from their feed content.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from extractors.article import TextLimits, build_article
+from extractors.pages import extract_page
+from flows.http import FetchError, HttpFetcher
+from newsmon.records import Article, FeedEntry, LinkEvent
+
+_INLINE_BELOW = 8  # batches smaller than this are extracted in-process: a worker pool would cost more
+
+
+@dataclass(frozen=True)
+class EntryResult:
+    entry: FeedEntry
+    article: Article | None
+    events: tuple[LinkEvent, ...]
+
+
+def process_entry(
+    entry: FeedEntry, body: bytes | None, content_type: str | None, fetched_at: datetime, limits: TextLimits
+) -> Article | LinkEvent:
+    """Extract (when there is a page), clean, detect language: the CPU-bound part, run in a worker."""
+    page = extract_page(body, entry.link, content_type) if body else None
+    return build_article(entry, page, fetched_at, limits)
+
+
+def make_pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes started by a fork server that has the extractors imported once."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["extractors.article", "extractors.pages", "flows.pages"])
+    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=context)
+
+
+def _failure_event(entry: FeedEntry, error: FetchError) -> LinkEvent:
+    outcome = "refused" if error.kind == "refused" else "page_failed"
+    return LinkEvent(entry.feed_url, entry.link, outcome, error.reason)
+
+
+def fetch_and_extract(
+    entries: Sequence[FeedEntry],
+    fetcher: HttpFetcher,
+    pool_factory: Callable[[], Executor],
+    limits: TextLimits,
+    max_page_bytes: int,
+    on_done: Callable[[int], None] | None = None,
+) -> list[EntryResult]:
+    """Results in the order of `entries`; never raises for a single bad page."""
+    inline = len(entries) < _INLINE_BELOW
+    cpu: Executor | None = None if inline else pool_factory()
+    fetch_threads = max(1, min(len(entries), fetcher.policy.max_connections))
+    pending: list[tuple[FeedEntry, Future[Article | LinkEvent] | Article | LinkEvent, LinkEvent | None]] = []
+
+    def fetch(entry: FeedEntry) -> tuple[bytes | None, str | None, LinkEvent | None]:
+        try:
+            response = fetcher.get(entry.link, max_page_bytes, {"Accept": "text/html,application/xhtml+xml"})
+        except FetchError as error:
+            return None, None, _failure_event(entry, error)
+        return response.body, response.header("content-type"), None
+
+    with ThreadPoolExecutor(max_workers=fetch_threads, thread_name_prefix="newsmon-fetch") as io:
+        fetches = [(entry, io.submit(fetch, entry)) for entry in entries]
+        for done, (entry, future) in enumerate(fetches, start=1):
+            body, content_type, event = future.result()
+            fetched_at = datetime.now(UTC)
+            if cpu is None:
+                pending.append((entry, process_entry(entry, body, content_type, fetched_at, limits), event))
+            else:
+                job = cpu.submit(process_entry, entry, body, content_type, fetched_at, limits)
+                pending.append((entry, job, event))
+            if on_done:
+                on_done(done)
+    return [_collect(entry, outcome, event, limits) for entry, outcome, event in pending]
+
+
+def _collect(
+    entry: FeedEntry,
+    outcome: Future[Article | LinkEvent] | Article | LinkEvent,
+    fetch_event: LinkEvent | None,
+    limits: TextLimits,
+) -> EntryResult:
+    events: tuple[LinkEvent, ...] = (fetch_event,) if fetch_event else ()
+    try:
+        result = outcome.result() if isinstance(outcome, Future) else outcome
+    except Exception as exc:  # a worker died or extraction raised: keep the entry, from its feed text
+        crash = LinkEvent(entry.feed_url, entry.link, "page_failed", f"extraction failed: {type(exc).__name__}: {exc}"[:300])
+        events = (*events, crash)
+        result = build_article(entry, None, datetime.now(UTC), limits)
+    if isinstance(result, LinkEvent):
+        return EntryResult(entry, None, (*events, result))
+    return EntryResult(entry, result, events)

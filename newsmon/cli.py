@@ -1,0 +1,94 @@
+"""The `newsmon` command: run, demo, status."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from newsmon.config import ConfigError, load_config
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_CONFIG = 2
+
+
+def _prefect_defaults() -> None:
+    """Before Prefect is imported: its throw-away local server's telemetry races on its SQLite file."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"newsmon: {message}", file=sys.stderr)
+    return code
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(Path(args.config))
+    except ConfigError as exc:
+        return _fail(f"config error: {exc}", EXIT_CONFIG)
+    _prefect_defaults()
+    from flows.monitor import monitor_pass, summary_from_dict
+    from newsmon.summary import format_summary
+    from storage.lock import LockTimeout
+    from storage.warehouse import WarehouseError
+
+    started = time.monotonic()
+    try:
+        result = monitor_pass(str(config.path), poll_all=args.all)
+    except (WarehouseError, LockTimeout, OSError) as exc:
+        return _fail(f"pass failed: {exc}", EXIT_FAILED)
+    print(format_summary(summary_from_dict(result), time.monotonic() - started))
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(Path(args.config))
+    except ConfigError as exc:
+        return _fail(f"config error: {exc}", EXIT_CONFIG)
+    from newsmon.status import render_status
+    from storage.warehouse import WarehouseError
+
+    try:
+        print(render_status(config))
+    except WarehouseError as exc:
+        return _fail(str(exc), EXIT_FAILED)
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _prefect_defaults()
+    from newsmon.demo import run_demo
+
+    return run_demo(Path(args.db) if args.db else None)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsmon", description="Monitor news feeds into a DuckDB warehouse.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="one monitoring pass (a Prefect flow run)")
+    run.add_argument("--config", required=True, help="YAML config file")
+    run.add_argument("--all", action="store_true", help="poll every feed, even those not due yet")
+    run.set_defaults(handler=cmd_run)
+    demo = commands.add_parser("demo", help="serve the bundled sample site on 127.0.0.1 and run a pass")
+    demo.add_argument("--db", help="warehouse file to write (default: demo-output/newsmon.duckdb)")
+    demo.set_defaults(handler=cmd_demo)
+    status = commands.add_parser("status", help="feed health, last runs, notifications")
+    status.add_argument("--config", required=True, help="YAML config file")
+    status.set_defaults(handler=cmd_status)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.handler(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

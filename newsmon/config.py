@@ -1,0 +1,271 @@
+"""The typed configuration: loaded once from YAML, validated with messages that name file, key and value.
+
+Relative paths are relative to the config file. Unknown keys are errors. Secrets in alert URLs may be
+written as ${ENV_VAR} and are expanded from the environment at load time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from extractors.urls import canonical_url
+from flows.http import HttpPolicy
+from newsmon.polling import PollingPolicy
+from newsmon.resources import bundled_seeds_dir
+
+T = TypeVar("T")
+_ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class ConfigError(Exception):
+    """A config problem, phrased as one line: '<file>: <key>: <problem>'."""
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    url: str
+    name: str
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    name: str
+    platforms: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    include_duplicates: bool = False
+    notify: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    batch_size: int = 100
+    max_entries_per_feed: int = 200
+    min_text_chars: int = 20
+    max_text_chars: int = 100_000
+    extract_workers: int = 0  # 0: one per CPU core
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    warehouse: Path
+    seeds: Path
+    taxonomy: Path | None
+    network: HttpPolicy
+    polling: PollingPolicy
+    pipeline: PipelineSettings
+    feeds: tuple[FeedConfig, ...]
+    alerts: tuple[AlertRule, ...] = field(default=())
+
+
+class _Reader:
+    """Walks the YAML tree and turns every problem into a ConfigError naming the key."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {key}: {problem}")
+
+    def mapping(self, value: Any, key: str, allowed: set[str]) -> Mapping[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise self.fail(key, f"expected a mapping, got {type(value).__name__} {value!r:.60}")
+        for name in value:
+            if name not in allowed:
+                where = f"{key}.{name}" if key else str(name)
+                raise self.fail(where, f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+        return value
+
+    def typed(self, value: Any, key: str, kind: type[T] | tuple[type, ...], what: str) -> Any:
+        if isinstance(value, bool) and kind is not bool:
+            raise self.fail(key, f"expected {what}, got {value!r}")
+        if not isinstance(value, kind):
+            raise self.fail(key, f"expected {what}, got {value!r:.80}")
+        return value
+
+    def number(self, value: Any, key: str, minimum: float = 0.0) -> float:
+        number = float(self.typed(value, key, (int, float), "a number"))
+        if number < minimum:
+            raise self.fail(key, f"must be at least {minimum:g}, got {value!r}")
+        return number
+
+    def integer(self, value: Any, key: str, minimum: int = 0) -> int:
+        number = int(self.typed(value, key, int, "a whole number"))
+        if number < minimum:
+            raise self.fail(key, f"must be at least {minimum}, got {value!r}")
+        return number
+
+    def text(self, value: Any, key: str) -> str:
+        text = str(self.typed(value, key, str, "a string")).strip()
+        if not text:
+            raise self.fail(key, "must not be empty")
+        return text
+
+    def string_list(self, value: Any, key: str) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        items = self.typed(value, key, list, "a list")
+        return tuple(self.text(item, f"{key}[{index}]") for index, item in enumerate(items))
+
+    def local_path(self, value: Any, key: str) -> Path:
+        path = Path(os.path.expanduser(self.text(value, key)))
+        return path if path.is_absolute() else (self.path.parent / path).resolve()
+
+
+def _dataclass_from(reader: _Reader, cls: type[T], raw: Any, key: str, converters: Mapping[str, Callable[[Any, str], Any]]) -> T:
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    section = reader.mapping(raw, key, set(converters))
+    values = {name: converters[name](value, f"{key}.{name}") for name, value in section.items() if name in names}
+    return cls(**values)
+
+
+def _network(reader: _Reader, raw: Any) -> HttpPolicy:
+    def num(minimum: float) -> Callable[[Any, str], float]:
+        return lambda value, key: reader.number(value, key, minimum)
+
+    def whole(minimum: int) -> Callable[[Any, str], int]:
+        return lambda value, key: reader.integer(value, key, minimum)
+
+    converters: dict[str, Callable[[Any, str], Any]] = {
+        "allow_hosts": reader.string_list, "user_agent": reader.text,
+        "connect_timeout": num(0.1), "read_timeout": num(0.1), "deadline_seconds": num(1),
+        "max_feed_bytes": whole(1024), "max_page_bytes": whole(1024), "max_redirects": whole(0),
+        "retries": whole(0), "backoff_seconds": num(0), "retry_after_cap_seconds": num(0),
+        "per_host_concurrency": whole(1), "per_host_min_interval": num(0), "max_connections": whole(1),
+    }
+    return _dataclass_from(reader, HttpPolicy, raw, "network", converters)
+
+
+def _polling(reader: _Reader, raw: Any) -> PollingPolicy:
+    converters: dict[str, Callable[[Any, str], Any]] = {
+        name: (lambda value, key: reader.number(value, key, 0)) for name in
+        ("min_interval_seconds", "max_interval_seconds", "backoff_step_seconds", "backoff_cap_seconds")
+    }
+    return _dataclass_from(reader, PollingPolicy, raw, "polling", converters)
+
+
+def _pipeline(reader: _Reader, raw: Any) -> PipelineSettings:
+    converters: dict[str, Callable[[Any, str], Any]] = {
+        "batch_size": lambda v, k: reader.integer(v, k, 1),
+        "max_entries_per_feed": lambda v, k: reader.integer(v, k, 1),
+        "min_text_chars": lambda v, k: reader.integer(v, k, 0),
+        "max_text_chars": lambda v, k: reader.integer(v, k, 100),
+        "extract_workers": lambda v, k: reader.integer(v, k, 0),
+    }
+    return _dataclass_from(reader, PipelineSettings, raw, "pipeline", converters)
+
+
+def _feeds(reader: _Reader, raw: Any) -> tuple[FeedConfig, ...]:
+    if raw is None:
+        raise reader.fail("feeds", "missing: list at least one feed (- url: https://…)")
+    items = reader.typed(raw, "feeds", list, "a list of feeds")
+    feeds: list[FeedConfig] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        key = f"feeds[{index}]"
+        if isinstance(item, str):
+            item = {"url": item}
+        entry = reader.mapping(item, key, {"url", "name"})
+        url = reader.text(entry.get("url"), f"{key}.url") if "url" in entry else None
+        if url is None:
+            raise reader.fail(f"{key}.url", "missing")
+        try:
+            canonical = canonical_url(url)
+        except ValueError as exc:
+            raise reader.fail(f"{key}.url", str(exc)) from None
+        if canonical in seen:
+            raise reader.fail(f"{key}.url", f"duplicate feed {url!r}")
+        seen.add(canonical)
+        name = reader.text(entry["name"], f"{key}.name") if "name" in entry else url
+        feeds.append(FeedConfig(url=url, name=name))
+    return tuple(feeds)
+
+
+def _expand_env(value: str, key: str, reader: _Reader) -> str:
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise reader.fail(key, f"environment variable {name} is not set")
+        return os.environ[name]
+
+    return _ENV_VAR.sub(substitute, value)
+
+
+def _alerts(reader: _Reader, raw: Any) -> tuple[AlertRule, ...]:
+    if raw is None:
+        return ()
+    allowed = {"name", "platforms", "topics", "languages", "keywords", "include_duplicates", "notify"}
+    rules: list[AlertRule] = []
+    names: set[str] = set()
+    for index, item in enumerate(reader.typed(raw, "alerts", list, "a list of rules")):
+        entry = reader.mapping(item, f"alerts[{index}]", allowed)
+        name = reader.text(entry.get("name"), f"alerts[{index}].name")
+        if name in names:
+            raise reader.fail(f"alerts[{index}].name", f"duplicate rule name {name!r}")
+        names.add(name)
+        key = f"alerts[{name}]"
+        notify = tuple(_expand_env(url, f"{key}.notify", reader) for url in reader.string_list(entry.get("notify"), f"{key}.notify"))
+        rules.append(AlertRule(
+            name=name,
+            platforms=tuple(p.lower() for p in reader.string_list(entry.get("platforms"), f"{key}.platforms")),
+            topics=tuple(t.lower() for t in reader.string_list(entry.get("topics"), f"{key}.topics")),
+            languages=tuple(lang.lower() for lang in reader.string_list(entry.get("languages"), f"{key}.languages")),
+            keywords=reader.string_list(entry.get("keywords"), f"{key}.keywords"),
+            include_duplicates=bool(reader.typed(entry.get("include_duplicates", False), f"{key}.include_duplicates", bool, "true or false")),
+            notify=notify,
+        ))
+    return tuple(rules)
+
+
+_TOP_LEVEL = {"warehouse", "seeds", "taxonomy", "network", "polling", "pipeline", "feeds", "alerts"}
+
+
+def parse_config(text: str, path: Path) -> Config:
+    reader = _Reader(path)
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "(document)"
+        raise ConfigError(f"{path}: {where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    top = reader.mapping(raw, "", _TOP_LEVEL)
+    if "warehouse" not in top:
+        raise reader.fail("warehouse", "missing: the DuckDB file to write, e.g. data/newsmon.duckdb")
+    return Config(
+        path=path,
+        warehouse=reader.local_path(top["warehouse"], "warehouse"),
+        seeds=reader.local_path(top["seeds"], "seeds") if "seeds" in top else bundled_seeds_dir(),
+        taxonomy=reader.local_path(top["taxonomy"], "taxonomy") if "taxonomy" in top else None,
+        network=_network(reader, top.get("network")),
+        polling=_polling(reader, top.get("polling")),
+        pipeline=_pipeline(reader, top.get("pipeline")),
+        feeds=_feeds(reader, top.get("feeds")),
+        alerts=_alerts(reader, top.get("alerts")),
+    )
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a config file; every problem is a one-line ConfigError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    config = parse_config(text, path.resolve())
+    if not config.seeds.is_dir():
+        raise ConfigError(f"{path}: seeds: folder {config.seeds} does not exist")
+    if config.taxonomy is not None and not config.taxonomy.is_file():
+        raise ConfigError(f"{path}: taxonomy: file {config.taxonomy} does not exist")
+    return config

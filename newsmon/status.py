@@ -1,0 +1,67 @@
+"""`newsmon status`: what is broken and since when, at a glance (read-only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from newsmon.config import Config
+from storage.warehouse import Warehouse
+
+_FEEDS_SQL = """
+SELECT CASE WHEN consecutive_failures >= 6 THEN 'DEAD' WHEN consecutive_failures > 0 THEN 'FAILING'
+            WHEN last_polled_at IS NULL THEN 'NEW' ELSE 'ok' END AS health,
+       coalesce(name, feed_url), feed_url, consecutive_failures, failing_since, last_success_at,
+       last_error, next_poll_at, articles_total
+FROM feeds
+ORDER BY consecutive_failures DESC, failing_since NULLS LAST, feed_url
+"""
+_RUNS_SQL = """
+SELECT run_id, started_at, finished_at, status, feeds_ok, feeds_failed, articles_new, articles_duplicate,
+       links_refused, pages_failed, error
+FROM runs ORDER BY started_at DESC LIMIT 5
+"""
+_NOTIFY_SQL = """
+SELECT rule, status, count(*), max(last_error) FROM notifications
+WHERE status <> 'sent' GROUP BY rule, status ORDER BY rule, status
+"""
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def _feed_lines(con: duckdb.DuckDBPyConnection, configured: set[str]) -> list[str]:
+    lines = ["Feeds (failing first):"]
+    for health, name, url, failures, since, success, error, next_at, total in con.execute(_FEEDS_SQL).fetchall():
+        if url not in configured:
+            continue
+        line = f"  {health:<7} {name}  [{url}]  articles {total}, last ok {_when(success)}"
+        if failures:
+            line += f"\n          failing since {_when(since)} ({failures} weighted failures), next try {_when(next_at)}"
+            line += f"\n          last error: {error}"
+        lines.append(line)
+    return lines
+
+
+def _run_lines(rows: list[Any]) -> list[str]:
+    lines = ["Last runs:"]
+    for run_id, started, finished, status, ok, failed, new, dup, refused, pages_failed, error in rows:
+        line = (f"  {run_id}  {_when(started)} -> {_when(finished)}  {status:<9} feeds ok {ok}, failed {failed}; "
+                f"new {new}, duplicates {dup}, refused {refused}, pages failed {pages_failed}")
+        lines.append(line + (f"\n          error: {error}" if error else ""))
+    return lines if rows else [*lines, "  (no runs yet)"]
+
+
+def render_status(config: Config) -> str:
+    with Warehouse(config.warehouse).session(read_only=True) as con:
+        lines = _feed_lines(con, {f.url for f in config.feeds})
+        lines += [""] + _run_lines(con.execute(_RUNS_SQL).fetchall())
+        pending = con.execute(_NOTIFY_SQL).fetchall()
+    lines += ["", "Notifications not yet delivered:"]
+    lines += [f"  {rule}: {count} {status}" + (f" (last error: {err})" if err else "") for rule, status, count, err in pending]
+    if not pending:
+        lines.append("  none")
+    return "\n".join(lines)

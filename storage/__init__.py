@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: schema migrations and every read and write the pipeline does."""

@@ -1,0 +1,51 @@
+"""One writing pass per warehouse at a time: an advisory file lock next to the DuckDB file.
+
+A second pass (a scheduled run meeting a manual one) waits, saying so, instead of crashing on DuckDB's
+own single-writer lock; the lock disappears with the process, so a killed pass never leaves it stuck.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+class LockTimeout(Exception):
+    """Another pass kept the warehouse longer than we were willing to wait."""
+
+
+@contextmanager
+def pass_lock(warehouse: Path, wait_seconds: float, on_wait: Callable[[str], None]) -> Iterator[None]:
+    lock_path = warehouse.with_name(warehouse.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        _acquire(fd, lock_path, wait_seconds, on_wait)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _acquire(fd: int, lock_path: Path, wait_seconds: float, on_wait: Callable[[str], None]) -> None:
+    deadline = time.monotonic() + wait_seconds
+    announced = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if not announced:
+                holder = lock_path.read_text(encoding="ascii", errors="replace").strip() or "?"
+                on_wait(f"another newsmon pass (pid {holder}) is writing {lock_path.stem}; waiting for it to finish")
+                announced = True
+            if time.monotonic() > deadline:
+                raise LockTimeout(
+                    f"another newsmon pass held {lock_path} for more than {wait_seconds:g} s; try again later"
+                ) from None
+            time.sleep(0.25)

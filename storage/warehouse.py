@@ -1,0 +1,258 @@
+"""Every read and write of the DuckDB warehouse. SQL is parameterised; identifiers are our own constants.
+
+DuckDB allows one writer process: the pass opens the file for short sessions (one transaction per batch)
+and closes it in between, so analysts can open it read-only between batches.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from extractors.seeds import SeedDocument
+from newsmon.records import PERMANENT_LINK_OUTCOMES, Article, FeedPoll, LinkEvent, PassSummary
+from storage.schema import LATEST_VERSION, MIGRATIONS
+
+_ROWS_PER_STATEMENT = 200
+_ARTICLE_COLUMNS = (
+    "article_id", "url", "canonical_url", "feed_url", "source", "title", "text", "text_source", "language",
+    "published_at", "fetched_at", "content_hash", "platforms", "topics", "duplicate_of", "similarity", "run_id",
+)
+
+
+class WarehouseError(Exception):
+    """The warehouse file cannot be used (locked too long, read-only, disk full, newer schema)."""
+
+
+@dataclass(frozen=True)
+class FeedState:
+    feed_url: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    next_poll_at: datetime | None
+    consecutive_failures: int
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Multi-row INSERT in chunks (much faster than executemany in DuckDB)."""
+    placeholder = "(" + ", ".join("?" * len(columns)) + ")"
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        chunk = rows[start : start + _ROWS_PER_STATEMENT]
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([placeholder] * len(chunk))
+        con.execute(sql, [value for row in chunk for value in row])
+
+
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+    )
+    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+    current = int(row[0]) if row else 0
+    if current > LATEST_VERSION:
+        raise WarehouseError(
+            f"warehouse schema version {current} is newer than this newsmon ({LATEST_VERSION}): upgrade newsmon"
+        )
+    for version, name, sql in MIGRATIONS:
+        if version <= current:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+
+
+class Warehouse:
+    """A DuckDB warehouse file. Sessions are short; `lock_wait_seconds` bounds waiting for another writer."""
+
+    def __init__(self, path: Path, lock_wait_seconds: float = 120.0) -> None:
+        self.path = path
+        self.lock_wait_seconds = lock_wait_seconds
+
+    def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + self.lock_wait_seconds
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.IOException as exc:
+                message = str(exc)
+                if "lock" not in message.lower() or time.monotonic() > deadline:
+                    raise WarehouseError(f"cannot open warehouse {self.path}: {message}") from exc
+                time.sleep(0.2)
+
+    @contextmanager
+    def session(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif not self.path.exists():
+            raise WarehouseError(f"warehouse {self.path} does not exist yet: run `newsmon run` first")
+        con = self._connect(read_only)
+        try:
+            if not read_only:
+                _migrate(con)
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self.session() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+
+def load_seeds(con: duckdb.DuckDBPyConnection, seeds: Sequence[SeedDocument], now: datetime) -> int:
+    """Insert seeds not yet in `seed_documents` (idempotent). Returns how many were added."""
+    existing = {row[0] for row in con.execute("SELECT seed_id FROM seed_documents").fetchall()}
+    rows = [
+        (s.seed_id, s.title, s.text, s.language, [], [], s.content_hash, now)
+        for s in seeds
+        if s.seed_id not in existing
+    ]
+    columns = ("seed_id", "title", "text", "language", "platforms", "topics", "content_hash", "loaded_at")
+    insert_rows(con, "seed_documents", columns, rows)
+    return len(rows)
+
+
+def feed_states(con: duckdb.DuckDBPyConnection) -> dict[str, FeedState]:
+    rows = con.execute(
+        "SELECT feed_url, etag, last_modified, body_hash, next_poll_at, consecutive_failures FROM feeds"
+    ).fetchall()
+    return {row[0]: FeedState(*row) for row in rows}
+
+
+def known_urls(con: duckdb.DuckDBPyConnection, canonical_urls: Sequence[str]) -> set[str]:
+    """Which of these canonical URLs are stored, or were dropped for good (too short, invalid)."""
+    if not canonical_urls:
+        return set()
+    stored = con.execute(
+        "SELECT canonical_url FROM articles WHERE canonical_url IN (SELECT unnest(?))", [list(canonical_urls)]
+    ).fetchall()
+    dropped = con.execute(
+        "SELECT DISTINCT url FROM link_events WHERE url IN (SELECT unnest(?)) AND outcome IN (SELECT unnest(?))",
+        [list(canonical_urls), sorted(PERMANENT_LINK_OUTCOMES)],
+    ).fetchall()
+    return {row[0] for row in stored} | {row[0] for row in dropped}
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow_run_id: str | None, now: datetime) -> int:
+    """Record a new run; runs left 'running' by a killed pass are marked 'aborted'. Returns how many."""
+    aborted = con.execute(
+        "UPDATE runs SET status = 'aborted', finished_at = ?, error = 'pass ended before finishing' "
+        "WHERE status = 'running' RETURNING run_id",
+        [now],
+    ).fetchall()
+    con.execute(
+        "INSERT INTO runs (run_id, flow_run_id, started_at, status) VALUES (?, ?, ?, 'running')",
+        [run_id, flow_run_id, now],
+    )
+    return len(aborted)
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, summary: PassSummary, now: datetime, error: str | None) -> None:
+    con.execute(
+        """UPDATE runs SET finished_at = ?, status = ?, feeds_total = ?, feeds_ok = ?, feeds_unchanged = ?,
+               feeds_failed = ?, feeds_skipped = ?, entries_seen = ?, entries_known = ?, articles_new = ?,
+               articles_duplicate = ?, links_refused = ?, pages_failed = ?, entries_dropped = ?,
+               notifications_sent = ?, notifications_failed = ?, error = ?
+           WHERE run_id = ?""",
+        [now, summary.status, summary.feeds_total, summary.feeds_ok, summary.feeds_unchanged,
+         summary.feeds_failed, summary.feeds_skipped, summary.entries_seen, summary.entries_known,
+         summary.articles_new, summary.articles_duplicate, summary.links_refused, summary.pages_failed,
+         summary.entries_dropped, summary.notifications_sent, summary.notifications_failed, error,
+         summary.run_id],
+    )
+
+
+def record_feed_poll(con: duckdb.DuckDBPyConnection, poll: FeedPoll, now: datetime, next_poll_at: datetime | None,
+                     failures: int, title: str | None) -> None:
+    """Upsert the feed's row: validators and hash only move on success; failures accumulate until one."""
+    ok = poll.outcome in ("ok", "unchanged")
+    con.execute(
+        """INSERT INTO feeds (feed_url, name, title, etag, last_modified, body_hash, last_status, last_outcome,
+                              last_error, last_error_kind, last_polled_at, last_success_at, failing_since,
+                              consecutive_failures, next_poll_at, entries_last_seen)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (feed_url) DO UPDATE SET
+               name = excluded.name,
+               title = coalesce(excluded.title, feeds.title),
+               etag = CASE WHEN ? THEN excluded.etag ELSE feeds.etag END,
+               last_modified = CASE WHEN ? THEN excluded.last_modified ELSE feeds.last_modified END,
+               body_hash = CASE WHEN ? THEN coalesce(excluded.body_hash, feeds.body_hash) ELSE feeds.body_hash END,
+               last_status = excluded.last_status,
+               last_outcome = excluded.last_outcome,
+               last_error = excluded.last_error,
+               last_error_kind = excluded.last_error_kind,
+               last_polled_at = excluded.last_polled_at,
+               last_success_at = coalesce(excluded.last_success_at, feeds.last_success_at),
+               failing_since = CASE WHEN ? THEN NULL ELSE coalesce(feeds.failing_since, excluded.failing_since) END,
+               consecutive_failures = excluded.consecutive_failures,
+               next_poll_at = excluded.next_poll_at,
+               entries_last_seen = coalesce(excluded.entries_last_seen, feeds.entries_last_seen)""",
+        [poll.feed_url, poll.name, title, poll.etag, poll.last_modified, poll.body_hash, poll.status,
+         poll.outcome, poll.error, poll.error_kind, now, now if ok else None, None if ok else now, failures,
+         next_poll_at, len(poll.entries) if poll.outcome == "ok" else None, ok, ok, ok, ok],
+    )
+
+
+def mark_feed_skipped(con: duckdb.DuckDBPyConnection, feed_url: str, name: str) -> None:
+    con.execute(
+        "INSERT INTO feeds (feed_url, name) VALUES (?, ?) ON CONFLICT (feed_url) DO UPDATE SET name = excluded.name",
+        [feed_url, name],
+    )
+
+
+def store_articles(
+    con: duckdb.DuckDBPyConnection, run_id: str, articles: Sequence[Article], events: Sequence[LinkEvent],
+    now: datetime,
+) -> list[Article]:
+    """Insert articles whose canonical URL is new (in a transaction the caller holds), their mentions and
+    the batch's link events. Returns the articles actually inserted."""
+    known = known_urls(con, [a.canonical_url for a in articles])
+    fresh: dict[str, Article] = {}
+    for article in articles:
+        if article.canonical_url not in known and article.canonical_url not in fresh:
+            fresh[article.canonical_url] = article
+    rows = [_article_row(a, run_id) for a in fresh.values()]
+    insert_rows(con, "articles", _ARTICLE_COLUMNS, rows)
+    mention_rows = [
+        (a.article_id, m.platform, m.alias, m.field, m.position, run_id) for a in fresh.values() for m in a.mentions
+    ]
+    insert_rows(con, "mentions", ("article_id", "platform", "alias", "field", "position", "run_id"), mention_rows)
+    event_rows = [(run_id, e.feed_url, e.url, e.outcome, e.reason, now) for e in events]
+    insert_rows(con, "link_events", ("run_id", "feed_url", "url", "outcome", "reason", "recorded_at"), event_rows)
+    for feed_url, count in _count_by_feed(fresh.values()).items():
+        con.execute("UPDATE feeds SET articles_total = articles_total + ? WHERE feed_url = ?", [count, feed_url])
+    return list(fresh.values())
+
+
+def _count_by_feed(articles: Iterator[Article] | Any) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for article in articles:
+        counts[article.feed_url] = counts.get(article.feed_url, 0) + 1
+    return counts
+
+
+def _article_row(a: Article, run_id: str) -> tuple[Any, ...]:
+    return (
+        a.article_id, a.url, a.canonical_url, a.feed_url, a.source, a.title, a.text, a.text_source, a.language,
+        a.published_at, a.fetched_at, a.content_hash, list(a.platforms), list(a.topics), a.duplicate_of,
+        a.similarity, run_id,
+    )
