@@ -19,11 +19,20 @@ HERE = Path(__file__).resolve().parent
 SITE = HERE / "site"
 SEEDS = HERE.parent / "seeds"
 BASE = "{{BASE_URL}}"
-SITE_NAMES = {"ja": "ECウォッチ", "en": "Asia Commerce Daily", "ko": "커머스 인사이트", "zh-cn": "零售观察",
-              "zh-tw": "電商前線"}
-NAV = {"ja": ["ホーム", "EC", "物流", "テック", "ログイン"], "en": ["Home", "Retail", "Tech", "Markets", "Sign in"],
-       "ko": ["홈", "유통", "테크", "로그인"], "zh-cn": ["首页", "电商", "物流", "科技", "登录"],
-       "zh-tw": ["首頁", "電商", "物流", "科技", "登入"]}
+SITE_NAMES = {
+    "ja": "ECウォッチ",
+    "en": "Asia Commerce Daily",
+    "ko": "커머스 인사이트",
+    "zh-cn": "零售观察",
+    "zh-tw": "電商前線",
+}
+NAV = {
+    "ja": ["ホーム", "EC", "物流", "テック", "ログイン"],
+    "en": ["Home", "Retail", "Tech", "Markets", "Sign in"],
+    "ko": ["홈", "유통", "테크", "로그인"],
+    "zh-cn": ["首页", "电商", "物流", "科技", "登录"],
+    "zh-tw": ["首頁", "電商", "物流", "科技", "登入"],
+}
 RELATED = {"ja": "関連記事", "en": "Related stories", "ko": "관련 기사", "zh-cn": "相关阅读", "zh-tw": "相關文章"}
 # Sidebar teasers mention other platforms on purpose: they are page chrome, not the article.
 SIDEBAR = {
@@ -56,7 +65,7 @@ def render_page(article: dict[str, Any], others: list[dict[str, Any]]) -> str:
     related = "\n".join(
         f'<li><a href="{BASE}/articles/{o["id"]}.html">{html.escape(o["title"])}</a></li>' for o in others[:3]
     )
-    sidebar = "\n".join(f"<li><a href=\"/rank/{i}\">{html.escape(t)}</a></li>" for i, t in enumerate(SIDEBAR[lang]))
+    sidebar = "\n".join(f'<li><a href="/rank/{i}">{html.escape(t)}</a></li>' for i, t in enumerate(SIDEBAR[lang]))
     return f"""<!DOCTYPE html>
 <html lang="{lang}">
 <head>
@@ -64,8 +73,8 @@ def render_page(article: dict[str, Any], others: list[dict[str, Any]]) -> str:
 <title>{title} | {site}</title>
 <meta property="og:site_name" content="{site}">
 <meta property="og:title" content="{title}">
-<meta property="article:published_time" content="{article['date']}">
-<link rel="canonical" href="{BASE}/articles/{article['id']}.html">
+<meta property="article:published_time" content="{article["date"]}">
+<link rel="canonical" href="{BASE}/articles/{article["id"]}.html">
 </head>
 <body>
 <header class="site-header"><div class="logo">{site}</div><nav class="global-nav">{nav}</nav></header>
@@ -73,7 +82,7 @@ def render_page(article: dict[str, Any], others: list[dict[str, Any]]) -> str:
 <main>
 <article class="article">
 <h1 class="article-title">{title}</h1>
-<p class="meta"><time datetime="{article['date']}">{article['date'][:10]}</time></p>
+<p class="meta"><time datetime="{article["date"]}">{article["date"][:10]}</time></p>
 <div class="article-body">
 {body}
 </div>
@@ -87,7 +96,8 @@ def render_page(article: dict[str, Any], others: list[dict[str, Any]]) -> str:
 {sidebar}
 </ol><div class="ad">PR</div></aside>
 </div>
-<footer class="site-footer"><p>© 2026 {site}. All rights reserved.</p><p><a href="/privacy">Privacy</a> · <a href="/terms">Terms</a></p></footer>
+<footer class="site-footer"><p>© 2026 {site}. All rights reserved.</p>
+<p><a href="/privacy">Privacy</a> · <a href="/terms">Terms</a></p></footer>
 </body>
 </html>
 """
@@ -105,21 +115,21 @@ def _link(article: dict[str, Any]) -> str:
 def render_rss(feed: dict[str, Any], articles: list[dict[str, Any]], extra_items: str = "") -> str:
     items = "\n".join(
         f"""<item>
-  <title>{html.escape(a['title'])}</title>
+  <title>{html.escape(a["title"])}</title>
   <link>{_link(a)}?utm_source=rss&amp;utm_medium=feed</link>
-  <guid isPermaLink="false">{a['id']}</guid>
-  <pubDate>{format_datetime(datetime.fromisoformat(a['date']))}</pubDate>
+  <guid isPermaLink="false">{a["id"]}</guid>
+  <pubDate>{format_datetime(datetime.fromisoformat(a["date"]))}</pubDate>
   <description>{html.escape(_summary(a))}</description>
 </item>"""
         for a in articles
     )
-    return f"""<?xml version="1.0" encoding="{feed['encoding']}"?>
+    return f"""<?xml version="1.0" encoding="{feed["encoding"]}"?>
 <rss version="2.0">
 <channel>
-<title>{html.escape(feed['title'])}</title>
+<title>{html.escape(feed["title"])}</title>
 <link>{BASE}/</link>
-<description>{html.escape(feed['title'])}</description>
-<language>{feed['lang']}</language>
+<description>{html.escape(feed["title"])}</description>
+<language>{feed["lang"]}</language>
 <ttl>60</ttl>
 {items}
 {extra_items}
@@ -131,18 +141,18 @@ def render_rss(feed: dict[str, Any], articles: list[dict[str, Any]], extra_items
 def render_atom(feed: dict[str, Any], articles: list[dict[str, Any]]) -> str:
     entries = "\n".join(
         f"""<entry>
-  <title>{html.escape(a['title'])}</title>
+  <title>{html.escape(a["title"])}</title>
   <link rel="alternate" href="{_link(a)}"/>
-  <id>urn:newsmon-demo:{a['id']}</id>
-  <updated>{a['date']}</updated>
-  <summary type="html">{html.escape('<p>' + html.escape(_summary(a)) + '</p>')}</summary>
+  <id>urn:newsmon-demo:{a["id"]}</id>
+  <updated>{a["date"]}</updated>
+  <summary type="html">{html.escape("<p>" + html.escape(_summary(a)) + "</p>")}</summary>
 </entry>"""
         for a in articles
     )
     return f"""<?xml version="1.0" encoding="utf-8"?>
-<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{feed['lang']}">
-<title>{html.escape(feed['title'])}</title>
-<id>urn:newsmon-demo:{feed['title']}</id>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{feed["lang"]}">
+<title>{html.escape(feed["title"])}</title>
+<id>urn:newsmon-demo:{feed["title"]}</id>
 <updated>2026-11-18T00:00:00Z</updated>
 {entries}
 </feed>

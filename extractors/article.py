@@ -65,5 +65,5 @@ def build_article(
         language=detect_language(f"{title}\n{text}", hint),
         published_at=entry.published_at or (page.published_at if page else None),
         fetched_at=fetched_at,
-        content_hash=content_hash(f"{title}\n{text}" if not text else text),
+        content_hash=content_hash(text or title),
     )

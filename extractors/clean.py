@@ -12,7 +12,11 @@ import re
 import unicodedata
 
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\ufeff]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# windows-1252 bytes that were decoded as Latin-1 show up as C1 controls: map them back ("demoronize").
+_C1_AS_CP1252 = {
+    code: bytes([code]).decode("cp1252") for code in range(0x80, 0xA0) if code not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
+}
 _HSPACE = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _ELLIPSIS_END = re.compile(r"(\.\.\.|…|‥)\s*[)）」]?$")
 _LIST_ITEM = re.compile(r"^\s*[-*•・●▶►■□◆◇]\s*")
@@ -31,7 +35,10 @@ _SHARE_TOKENS = (
     r"|공유|좋아요|스크랩|인쇄|보내기"
 )
 _SHARE_LINE = re.compile(rf"^(\s*({_SHARE_TOKENS})\s*[|/・,、:：]?)+\s*$", re.IGNORECASE)
-_PR_LINE = re.compile(r"^\s*[【\[(（]?\s*(PR|AD|広告|スポンサー|sponsored|advertisement|推广|廣告|광고)\s*[】\])）]?\s*[:：]?", re.IGNORECASE)
+_PR_LINE = re.compile(
+    r"^\s*[【\[(（]?\s*(PR|AD|広告|スポンサー|sponsored|advertisement|推广|廣告|광고)\s*[】\])）]?\s*[:：]?",
+    re.IGNORECASE,
+)
 _CREDIT_LINE = re.compile(
     r"^\s*[※*（(]?\s*(著者|作者|筆者|编辑|編集|編集者|责任编辑|責任編輯|责编|記者|记者|撰文|撰稿|文|图|圖|写真|撮影|摄影|攝影"
     r"|来源|來源|出典|原标题|原標題|オリジナルタイトル|キーワード|关键词|關鍵詞|标签|標籤|タグ|表紙画像|本文中の画像"
@@ -53,7 +60,7 @@ _TAIL_WINDOW = 400
 
 def normalize_text(text: str) -> str:
     """NFC, no control or invisible characters, single spaces, at most one blank line between paragraphs."""
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n").translate(_C1_AS_CP1252))
     text = _CONTROL.sub("", _INVISIBLE.sub("", text))
     lines = [_HSPACE.sub(" ", line).strip() for line in text.split("\n")]
     out: list[str] = []

@@ -49,9 +49,7 @@ _SUPERSETS: dict[str, tuple[str, ...]] = {
     "ascii": ("utf-8", "cp1252"),
 }
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})["']""")
-_META_CHARSET = re.compile(
-    rb"""<meta[^>]{0,300}?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]{1,40})""", re.IGNORECASE
-)
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,300}?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]{1,40})""", re.IGNORECASE)
 _HTTP_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9._:-]{1,40})""", re.IGNORECASE)
 _DETECTION_SAMPLE = 256 * 1024
 
@@ -66,8 +64,15 @@ class Decoded:
 def codec_name(label: str) -> str | None:
     """The Python codec for an encoding label, or None when the label is unknown (e.g. 'x-bogus')."""
     label = label.strip().strip("\"'").lower()
-    aliases = {"x-sjis": "shift_jis", "sjis": "shift_jis", "x-euc-jp": "euc_jp", "windows-31j": "cp932",
-               "x-gbk": "gbk", "unicode": "utf-16", "utf8": "utf-8"}
+    aliases = {
+        "x-sjis": "shift_jis",
+        "sjis": "shift_jis",
+        "x-euc-jp": "euc_jp",
+        "windows-31j": "cp932",
+        "x-gbk": "gbk",
+        "unicode": "utf-16",
+        "utf8": "utf-8",
+    }
     label = aliases.get(label, label)
     try:
         return codecs.lookup(label).name.replace("-", "_") if label else None
@@ -111,7 +116,7 @@ def declared_charset(body: bytes) -> str | None:
 def _by_bom(body: bytes) -> Decoded | None:
     for bom, enc in _BOMS:
         if body.startswith(bom):
-            text = body[len(bom):].decode(enc, errors="replace")
+            text = body[len(bom) :].decode(enc, errors="replace")
             return Decoded(text, enc, "bom")
     return None
 

@@ -122,7 +122,9 @@ def parse_feed(
             events.append(LinkEvent(feed_url, _entry_link(raw) or str(raw.get("id", "")), "invalid_url", str(exc)))
     if len(parsed.entries) > max_entries:
         skipped = len(parsed.entries) - max_entries
-        events.append(LinkEvent(feed_url, feed_url, "over_limit", f"{skipped} entries beyond the limit of {max_entries}"))
+        events.append(
+            LinkEvent(feed_url, feed_url, "over_limit", f"{skipped} entries beyond the limit of {max_entries}")
+        )
     warning = str(parsed.get("bozo_exception")) if parsed.get("bozo") else None
     ttl = _ttl_seconds(feed)
     return ParsedFeed(feed_url, title, language, tuple(entries), ttl, encoding, warning=warning), tuple(events)

@@ -8,10 +8,35 @@ import re
 import lxml.etree
 import lxml.html
 
-_BLOCK_TAGS = frozenset({
-    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "table",
-    "section", "article", "header", "footer", "pre", "hr", "dd", "dt", "figure", "figcaption",
-})
+_BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "tr",
+        "table",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "pre",
+        "hr",
+        "dd",
+        "dt",
+        "figure",
+        "figcaption",
+    }
+)
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math")
 _TAG_RE = re.compile(r"<[^>]{0,2000}>")
 

@@ -63,7 +63,11 @@ def extract_page(body: bytes, url: str, content_type: str | None = None) -> Extr
     lang_match = _HTML_LANG.search(html[:20_000])
     page_lang = normalize_language_tag(lang_match.group(1) if lang_match else None)
     document = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, include_comments=False, include_tables=True,
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
         config=_trafilatura_config(_looks_cjk(html, page_lang)),
     )
     if document is None or isinstance(document, dict) or not (document.text or "").strip():

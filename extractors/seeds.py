@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from extractors.article import content_hash
 from extractors.clean import clean_text, normalize_text
 from extractors.encoding import decode_bytes

@@ -7,12 +7,47 @@ import re
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 # Query parameters that identify a campaign, a click or a share, never the document.
-_TRACKING_EXACT = frozenset({
-    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "mc_cid", "mc_eid",
-    "_ga", "_gl", "mkt_tok", "spm", "scm", "_trkparms", "ncid", "cmpid", "ocid", "sr_share", "share_token",
-    "wt.mc_id", "wt_mc", "__twitter_impression", "oly_enc_id", "oly_anon_id", "vero_id", "rb_clickid",
-    "s_cid", "xtor", "ref_src", "ref_url", "feature", "from_rss", "rss", "at_medium", "at_campaign",
-})
+_TRACKING_EXACT = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "mkt_tok",
+        "spm",
+        "scm",
+        "_trkparms",
+        "ncid",
+        "cmpid",
+        "ocid",
+        "sr_share",
+        "share_token",
+        "wt.mc_id",
+        "wt_mc",
+        "__twitter_impression",
+        "oly_enc_id",
+        "oly_anon_id",
+        "vero_id",
+        "rb_clickid",
+        "s_cid",
+        "xtor",
+        "ref_src",
+        "ref_url",
+        "feature",
+        "from_rss",
+        "rss",
+        "at_medium",
+        "at_campaign",
+    }
+)
 _TRACKING_PREFIXES = ("utm_", "pk_", "hsa_", "_hs", "ga_")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _SAFE_PATH = "/:@!$&'()*+,;=-._~%"

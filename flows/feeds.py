@@ -11,7 +11,9 @@ from newsmon.polling import cache_max_age
 from newsmon.records import FeedPoll, LinkEvent
 from storage.warehouse import FeedState
 
-_FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+_FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
 
 
 def _conditional_headers(state: FeedState | None) -> dict[str, str]:
@@ -30,8 +32,9 @@ def poll_feed(
     try:
         response = fetcher.get(feed.url, fetcher.policy.max_feed_bytes, _conditional_headers(state))
     except FetchError as error:
-        failed = FeedPoll(feed.url, feed.name, "failed", error.status, None, None, None, error.reason, error.kind,
-                          error.retry_after)
+        failed = FeedPoll(
+            feed.url, feed.name, "failed", error.status, None, None, None, error.reason, error.kind, error.retry_after
+        )
         return failed, None, ()
     etag = response.header("etag") or (state.etag if state else None)
     last_modified = response.header("last-modified") or (state.last_modified if state else None)
@@ -40,8 +43,9 @@ def poll_feed(
         return FeedPoll(feed.url, feed.name, "unchanged", 304, etag, last_modified, None, ttl_seconds=max_age), None, ()
     body_hash = hashlib.sha256(response.body).hexdigest()
     if state is not None and state.body_hash == body_hash:
-        unchanged = FeedPoll(feed.url, feed.name, "unchanged", response.status, etag, last_modified, body_hash,
-                             ttl_seconds=max_age)
+        unchanged = FeedPoll(
+            feed.url, feed.name, "unchanged", response.status, etag, last_modified, body_hash, ttl_seconds=max_age
+        )
         return unchanged, None, ()
     parsed, events = parse_feed(
         response.body, feed.url, response.header("content-type"), max_entries, base_url=response.final_url
@@ -50,7 +54,15 @@ def poll_feed(
         failed = FeedPoll(feed.url, feed.name, "failed", response.status, None, None, None, parsed.error, "permanent")
         return failed, parsed.title or None, events
     ttl = max(filter(None, (parsed.ttl_seconds, max_age)), default=None)
-    ok = FeedPoll(feed.url, feed.name, "ok", response.status, etag, last_modified, body_hash,
-                  ttl_seconds=ttl, entries=parsed.entries)
+    ok = FeedPoll(
+        feed.url,
+        feed.name,
+        "ok",
+        response.status,
+        etag,
+        last_modified,
+        body_hash,
+        ttl_seconds=ttl,
+        entries=parsed.entries,
+    )
     return ok, parsed.title or None, events
-

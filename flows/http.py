@@ -118,7 +118,10 @@ class HttpFetcher:
             network_backend=GuardedBackend(HostAllowList(policy.allow_hosts)),
         )
         self._client = httpx.Client(
-            transport=transport, timeout=timeout, follow_redirects=False, trust_env=False,
+            transport=transport,
+            timeout=timeout,
+            follow_redirects=False,
+            trust_env=False,
             headers={"User-Agent": policy.user_agent, "Accept-Encoding": "gzip, deflate"},
         )
         self._gate = _HostGate(policy.per_host_concurrency, policy.per_host_min_interval)
@@ -150,7 +153,7 @@ class HttpFetcher:
             return None
         if error.retry_after is not None:
             return error.retry_after if error.retry_after <= self.policy.retry_after_cap_seconds else None
-        base = self.policy.backoff_seconds * (2**attempt)
+        base: float = self.policy.backoff_seconds * (2**attempt)
         return base + random.uniform(0, base / 2)  # noqa: S311 - jitter, not cryptography
 
     def _get_following_redirects(self, url: str, max_bytes: int, headers: Mapping[str, str]) -> HttpResponse:

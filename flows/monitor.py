@@ -73,13 +73,19 @@ class _Tally:
         kinds = Counter(e.outcome for e in self.events)
         languages = Counter(a.language for a in self.new if a.duplicate_of is None)
         return PassSummary(
-            run_id=run_id, status=status, feeds_total=self.feeds_total, feeds_ok=self.outcomes["ok"],
-            feeds_unchanged=self.outcomes["unchanged"], feeds_failed=self.outcomes["failed"],
-            feeds_skipped=self.outcomes["skipped"], entries_seen=self.entries_seen,
+            run_id=run_id,
+            status=status,
+            feeds_total=self.feeds_total,
+            feeds_ok=self.outcomes["ok"],
+            feeds_unchanged=self.outcomes["unchanged"],
+            feeds_failed=self.outcomes["failed"],
+            feeds_skipped=self.outcomes["skipped"],
+            entries_seen=self.entries_seen,
             entries_known=self.entries_known,
             articles_new=sum(1 for a in self.new if a.duplicate_of is None),
             articles_duplicate=sum(1 for a in self.new if a.duplicate_of is not None),
-            links_refused=kinds["refused"], pages_failed=kinds["page_failed"],
+            links_refused=kinds["refused"],
+            pages_failed=kinds["page_failed"],
             entries_dropped=kinds["too_short"] + kinds["invalid_url"] + kinds["over_limit"],
             new_by_language=tuple(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
             failed_feeds=tuple(self.failed_feeds),
@@ -130,17 +136,21 @@ def _feed_failures(poll: FeedPoll, state: FeedState | None) -> int:
 
 
 def _record_polls(
-    warehouse: Warehouse, config: Config, polls: Sequence[tuple[FeedPoll, str | None]],
-    states: dict[str, FeedState], now: datetime,
+    warehouse: Warehouse,
+    config: Config,
+    polls: Sequence[tuple[FeedPoll, str | None]],
+    states: dict[str, FeedState],
+    now: datetime,
 ) -> None:
     with warehouse.transaction() as con:
         for poll, title in polls:
             state = states.get(poll.feed_url)
             failures = _feed_failures(poll, state)
-            if poll.outcome == "failed":
-                next_at = next_poll_after_failure(now, config.polling, failures, poll.retry_after_seconds)
-            else:
-                next_at = next_poll_after_success(now, config.polling, poll.ttl_seconds)
+            next_at: datetime | None = (
+                next_poll_after_failure(now, config.polling, failures, poll.retry_after_seconds)
+                if poll.outcome == "failed"
+                else next_poll_after_success(now, config.polling, poll.ttl_seconds)
+            )
             wh.record_feed_poll(con, poll, now, next_at, failures, title)
 
 
@@ -163,8 +173,9 @@ def _poll_due_feeds(
 ) -> list[tuple[FeedPoll, str | None]]:
     due = [f for f in config.feeds if poll_all or is_due(states[f.url].next_poll_at if f.url in states else None, now)]
     tally.outcomes["skipped"] = len(config.feeds) - len(due)
-    futures = [poll_feed_task.submit(fetcher, feed, states.get(feed.url), config.pipeline.max_entries_per_feed)
-               for feed in due]
+    futures = [
+        poll_feed_task.submit(fetcher, feed, states.get(feed.url), config.pipeline.max_entries_per_feed) for feed in due
+    ]
     polls: list[tuple[FeedPoll, str | None]] = []
     for future in futures:
         poll, title, events = future.result()
@@ -177,8 +188,13 @@ def _poll_due_feeds(
 
 
 def _process_batches(
-    config: Config, warehouse: Warehouse, fetcher: HttpFetcher, run_id: str, entries: Sequence[FeedEntry],
-    tally: _Tally, pool: _LazyPool,
+    config: Config,
+    warehouse: Warehouse,
+    fetcher: HttpFetcher,
+    run_id: str,
+    entries: Sequence[FeedEntry],
+    tally: _Tally,
+    pool: _LazyPool,
 ) -> None:
     limits = TextLimits(config.pipeline.min_text_chars, config.pipeline.max_text_chars)
     size = config.pipeline.batch_size
@@ -267,6 +283,5 @@ def summary_to_dict(summary: PassSummary) -> dict[str, Any]:
 
 def summary_from_dict(data: dict[str, Any]) -> PassSummary:
     tuples = ("new_by_language", "failed_feeds", "refused_links")
-    values = {k: (tuple(tuple(x) for x in v) if k in tuples else v) for k, v in data.items()}
+    values: dict[str, Any] = {k: (tuple(tuple(x) for x in v) if k in tuples else v) for k, v in data.items()}
     return PassSummary(**values)
-

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Iterable
+from typing import Any
 
 import httpcore
 
@@ -99,7 +100,7 @@ class GuardedBackend(httpcore.SyncBackend):
         port: int,
         timeout: float | None = None,
         local_address: str | None = None,
-        socket_options: Iterable[tuple[int, int, int] | tuple[int, int, bytes | int]] | None = None,
+        socket_options: Any = None,
     ) -> httpcore.NetworkStream:
         address = resolve_checked(host, port, self._allow)
-        return super().connect_tcp(address, port, timeout, local_address, socket_options)  # type: ignore[arg-type]
+        return super().connect_tcp(address, port, timeout, local_address, socket_options)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from extractors.article import TextLimits, build_article
 from extractors.pages import extract_page
 from flows.http import FetchError, HttpFetcher
-from newsmon.records import Article, FeedEntry, LinkEvent
+from newsmon.records import Article, FeedEntry, LinkEvent, LinkOutcome
 
 _INLINE_BELOW = 8  # batches smaller than this are extracted in-process: a worker pool would cost more
 
@@ -45,7 +45,7 @@ def make_pool(workers: int) -> ProcessPoolExecutor:
 
 
 def _failure_event(entry: FeedEntry, error: FetchError) -> LinkEvent:
-    outcome = "refused" if error.kind == "refused" else "page_failed"
+    outcome: LinkOutcome = "refused" if error.kind == "refused" else "page_failed"
     return LinkEvent(entry.feed_url, entry.link, outcome, error.reason)
 
 
@@ -95,7 +95,9 @@ def _collect(
     try:
         result = outcome.result() if isinstance(outcome, Future) else outcome
     except Exception as exc:  # a worker died or extraction raised: keep the entry, from its feed text
-        crash = LinkEvent(entry.feed_url, entry.link, "page_failed", f"extraction failed: {type(exc).__name__}: {exc}"[:300])
+        crash = LinkEvent(
+            entry.feed_url, entry.link, "page_failed", f"extraction failed: {type(exc).__name__}: {exc}"[:300]
+        )
         events = (*events, crash)
         result = build_article(entry, None, datetime.now(UTC), limits)
     if isinstance(result, LinkEvent):

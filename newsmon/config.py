@@ -119,11 +119,13 @@ class _Reader:
         return tuple(self.text(item, f"{key}[{index}]") for index, item in enumerate(items))
 
     def local_path(self, value: Any, key: str) -> Path:
-        path = Path(os.path.expanduser(self.text(value, key)))
+        path = Path(self.text(value, key)).expanduser()
         return path if path.is_absolute() else (self.path.parent / path).resolve()
 
 
-def _dataclass_from(reader: _Reader, cls: type[T], raw: Any, key: str, converters: Mapping[str, Callable[[Any, str], Any]]) -> T:
+def _dataclass_from(
+    reader: _Reader, cls: type[T], raw: Any, key: str, converters: Mapping[str, Callable[[Any, str], Any]]
+) -> T:
     names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
     section = reader.mapping(raw, key, set(converters))
     values = {name: converters[name](value, f"{key}.{name}") for name, value in section.items() if name in names}
@@ -138,19 +140,28 @@ def _network(reader: _Reader, raw: Any) -> HttpPolicy:
         return lambda value, key: reader.integer(value, key, minimum)
 
     converters: dict[str, Callable[[Any, str], Any]] = {
-        "allow_hosts": reader.string_list, "user_agent": reader.text,
-        "connect_timeout": num(0.1), "read_timeout": num(0.1), "deadline_seconds": num(1),
-        "max_feed_bytes": whole(1024), "max_page_bytes": whole(1024), "max_redirects": whole(0),
-        "retries": whole(0), "backoff_seconds": num(0), "retry_after_cap_seconds": num(0),
-        "per_host_concurrency": whole(1), "per_host_min_interval": num(0), "max_connections": whole(1),
+        "allow_hosts": reader.string_list,
+        "user_agent": reader.text,
+        "connect_timeout": num(0.1),
+        "read_timeout": num(0.1),
+        "deadline_seconds": num(1),
+        "max_feed_bytes": whole(1024),
+        "max_page_bytes": whole(1024),
+        "max_redirects": whole(0),
+        "retries": whole(0),
+        "backoff_seconds": num(0),
+        "retry_after_cap_seconds": num(0),
+        "per_host_concurrency": whole(1),
+        "per_host_min_interval": num(0),
+        "max_connections": whole(1),
     }
     return _dataclass_from(reader, HttpPolicy, raw, "network", converters)
 
 
 def _polling(reader: _Reader, raw: Any) -> PollingPolicy:
     converters: dict[str, Callable[[Any, str], Any]] = {
-        name: (lambda value, key: reader.number(value, key, 0)) for name in
-        ("min_interval_seconds", "max_interval_seconds", "backoff_step_seconds", "backoff_cap_seconds")
+        name: (lambda value, key: reader.number(value, key, 0))
+        for name in ("min_interval_seconds", "max_interval_seconds", "backoff_step_seconds", "backoff_cap_seconds")
     }
     return _dataclass_from(reader, PollingPolicy, raw, "polling", converters)
 
@@ -215,16 +226,27 @@ def _alerts(reader: _Reader, raw: Any) -> tuple[AlertRule, ...]:
             raise reader.fail(f"alerts[{index}].name", f"duplicate rule name {name!r}")
         names.add(name)
         key = f"alerts[{name}]"
-        notify = tuple(_expand_env(url, f"{key}.notify", reader) for url in reader.string_list(entry.get("notify"), f"{key}.notify"))
-        rules.append(AlertRule(
-            name=name,
-            platforms=tuple(p.lower() for p in reader.string_list(entry.get("platforms"), f"{key}.platforms")),
-            topics=tuple(t.lower() for t in reader.string_list(entry.get("topics"), f"{key}.topics")),
-            languages=tuple(lang.lower() for lang in reader.string_list(entry.get("languages"), f"{key}.languages")),
-            keywords=reader.string_list(entry.get("keywords"), f"{key}.keywords"),
-            include_duplicates=bool(reader.typed(entry.get("include_duplicates", False), f"{key}.include_duplicates", bool, "true or false")),
-            notify=notify,
-        ))
+        notify = tuple(
+            _expand_env(url, f"{key}.notify", reader)
+            for url in reader.string_list(entry.get("notify"), f"{key}.notify")
+        )
+        rules.append(
+            AlertRule(
+                name=name,
+                platforms=tuple(p.lower() for p in reader.string_list(entry.get("platforms"), f"{key}.platforms")),
+                topics=tuple(t.lower() for t in reader.string_list(entry.get("topics"), f"{key}.topics")),
+                languages=tuple(
+                    lang.lower() for lang in reader.string_list(entry.get("languages"), f"{key}.languages")
+                ),
+                keywords=reader.string_list(entry.get("keywords"), f"{key}.keywords"),
+                include_duplicates=bool(
+                    reader.typed(
+                        entry.get("include_duplicates", False), f"{key}.include_duplicates", bool, "true or false"
+                    )
+                ),
+                notify=notify,
+            )
+        )
     return tuple(rules)
 
 

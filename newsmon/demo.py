@@ -27,8 +27,7 @@ _TYPES = {".xml": "application/rss+xml", ".atom": "application/atom+xml", ".html
 EXAMPLE_QUERIES: tuple[tuple[str, str], ...] = (
     (
         "New articles per language and where their text came from",
-        "SELECT language, text_source, count(*) AS articles FROM articles\n"
-        "GROUP BY ALL ORDER BY articles DESC;",
+        "SELECT language, text_source, count(*) AS articles FROM articles\nGROUP BY ALL ORDER BY articles DESC;",
     ),
     (
         "Feed health, failing feeds first",
@@ -43,16 +42,27 @@ EXAMPLE_QUERIES: tuple[tuple[str, str], ...] = (
 )
 
 
+class SiteServer(http.server.ThreadingHTTPServer):
+    """Serves a folder on 127.0.0.1; `{{BASE_URL}}` in files becomes this server's base URL."""
+
+    daemon_threads = True
+
+    def __init__(self, site: Path) -> None:
+        super().__init__(("127.0.0.1", 0), _SiteHandler)
+        self.site = site.resolve()
+        self.base_url = f"http://127.0.0.1:{self.server_address[1]}"
+
+
 class _SiteHandler(http.server.BaseHTTPRequestHandler):
-    site: Path
-    base_url: bytes
+    server: SiteServer
 
     def do_GET(self) -> None:
-        path = (self.site / self.path.split("?", 1)[0].lstrip("/")).resolve()
-        if not path.is_relative_to(self.site) or not path.is_file():
+        site = self.server.site
+        path = (site / self.path.split("?", 1)[0].lstrip("/")).resolve()
+        if not path.is_relative_to(site) or not path.is_file():
             self.send_error(404, "not found")
             return
-        body = path.read_bytes().replace(PLACEHOLDER, self.base_url)
+        body = path.read_bytes().replace(PLACEHOLDER, self.server.base_url.encode("ascii"))
         self.send_response(200)
         kind = _TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         self.send_header("Content-Type", kind)
@@ -60,21 +70,18 @@ class _SiteHandler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
 
 @contextmanager
 def serve_site(site: Path) -> Iterator[str]:
     """Serve `site` on 127.0.0.1 (a free port) for the duration of the block; yields the base URL."""
-    handler = type("SiteHandler", (_SiteHandler,), {"site": site.resolve()})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    handler.base_url = base.encode("ascii")
+    server = SiteServer(site)
     thread = threading.Thread(target=server.serve_forever, name="newsmon-demo-site", daemon=True)
     thread.start()
     try:
-        yield base
+        yield server.base_url
     finally:
         server.shutdown()
         server.server_close()
@@ -104,7 +111,10 @@ def _print_queries(warehouse: Path) -> None:
             con.sql(sql).show(max_width=110)
     finally:
         con.close()
-    print(f"\nOpen the warehouse yourself:  duckdb -readonly {warehouse}   (or python: duckdb.connect(..., read_only=True))")
+    print(
+        f"\nOpen the warehouse yourself:  duckdb -readonly {warehouse}\n"
+        "  (or in Python: duckdb.connect(path, read_only=True); close it before the next pass writes)"
+    )
 
 
 def run_demo(warehouse: Path | None) -> int:

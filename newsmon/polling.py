@@ -32,9 +32,7 @@ def cache_max_age(cache_control: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def next_poll_after_success(
-    now: datetime, policy: PollingPolicy, requested_delay: float | None
-) -> datetime | None:
+def next_poll_after_success(now: datetime, policy: PollingPolicy, requested_delay: float | None) -> datetime | None:
     """When the feed may be polled again after a successful poll; None means 'at the next run'."""
     delay = max(policy.min_interval_seconds, min(requested_delay or 0.0, policy.max_interval_seconds))
     return now + timedelta(seconds=delay) if delay > 0 else None
@@ -44,9 +42,7 @@ def failure_weight(kind: ErrorKind | None) -> int:
     return 2 if kind in ("permanent", "refused") else 1
 
 
-def next_poll_after_failure(
-    now: datetime, policy: PollingPolicy, failures: int, retry_after: float | None
-) -> datetime:
+def next_poll_after_failure(now: datetime, policy: PollingPolicy, failures: int, retry_after: float | None) -> datetime:
     """Linear back-off on the weighted failure count, capped; a Retry-After longer than that wins."""
     backoff = min(policy.backoff_cap_seconds, policy.backoff_step_seconds * max(0, failures - 1))
     delay = max(backoff, min(retry_after or 0.0, policy.max_interval_seconds), policy.min_interval_seconds)

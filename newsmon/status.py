@@ -40,7 +40,9 @@ def _feed_lines(con: duckdb.DuckDBPyConnection, configured: set[str]) -> list[st
             continue
         line = f"  {health:<7} {name}  [{url}]  articles {total}, last ok {_when(success)}"
         if failures:
-            line += f"\n          failing since {_when(since)} ({failures} weighted failures), next try {_when(next_at)}"
+            line += (
+                f"\n          failing since {_when(since)} ({failures} weighted failures), next try {_when(next_at)}"
+            )
             line += f"\n          last error: {error}"
         lines.append(line)
     return lines
@@ -49,8 +51,10 @@ def _feed_lines(con: duckdb.DuckDBPyConnection, configured: set[str]) -> list[st
 def _run_lines(rows: list[Any]) -> list[str]:
     lines = ["Last runs:"]
     for run_id, started, finished, status, ok, failed, new, dup, refused, pages_failed, error in rows:
-        line = (f"  {run_id}  {_when(started)} -> {_when(finished)}  {status:<9} feeds ok {ok}, failed {failed}; "
-                f"new {new}, duplicates {dup}, refused {refused}, pages failed {pages_failed}")
+        line = (
+            f"  {run_id}  {_when(started)} -> {_when(finished)}  {status:<9} feeds ok {ok}, failed {failed}; "
+            f"new {new}, duplicates {dup}, refused {refused}, pages failed {pages_failed}"
+        )
         lines.append(line + (f"\n          error: {error}" if error else ""))
     return lines if rows else [*lines, "  (no runs yet)"]
 
@@ -58,10 +62,12 @@ def _run_lines(rows: list[Any]) -> list[str]:
 def render_status(config: Config) -> str:
     with Warehouse(config.warehouse).session(read_only=True) as con:
         lines = _feed_lines(con, {f.url for f in config.feeds})
-        lines += [""] + _run_lines(con.execute(_RUNS_SQL).fetchall())
+        lines += ["", *_run_lines(con.execute(_RUNS_SQL).fetchall())]
         pending = con.execute(_NOTIFY_SQL).fetchall()
     lines += ["", "Notifications not yet delivered:"]
-    lines += [f"  {rule}: {count} {status}" + (f" (last error: {err})" if err else "") for rule, status, count, err in pending]
+    lines += [
+        f"  {rule}: {count} {status}" + (f" (last error: {err})" if err else "") for rule, status, count, err in pending
+    ]
     if not pending:
         lines.append("  none")
     return "\n".join(lines)

@@ -22,8 +22,23 @@ from storage.schema import LATEST_VERSION, MIGRATIONS
 
 _ROWS_PER_STATEMENT = 200
 _ARTICLE_COLUMNS = (
-    "article_id", "url", "canonical_url", "feed_url", "source", "title", "text", "text_source", "language",
-    "published_at", "fetched_at", "content_hash", "platforms", "topics", "duplicate_of", "similarity", "run_id",
+    "article_id",
+    "url",
+    "canonical_url",
+    "feed_url",
+    "source",
+    "title",
+    "text",
+    "text_source",
+    "language",
+    "published_at",
+    "fetched_at",
+    "content_hash",
+    "platforms",
+    "topics",
+    "duplicate_of",
+    "similarity",
+    "run_id",
 )
 
 
@@ -41,7 +56,9 @@ class FeedState:
     consecutive_failures: int
 
 
-def insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+def insert_rows(
+    con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
     """Multi-row INSERT in chunks (much faster than executemany in DuckDB)."""
     placeholder = "(" + ", ".join("?" * len(columns)) + ")"
     for start in range(0, len(rows), _ROWS_PER_STATEMENT):
@@ -121,7 +138,7 @@ class Warehouse:
 def load_seeds(con: duckdb.DuckDBPyConnection, seeds: Sequence[SeedDocument], now: datetime) -> int:
     """Insert seeds not yet in `seed_documents` (idempotent). Returns how many were added."""
     existing = {row[0] for row in con.execute("SELECT seed_id FROM seed_documents").fetchall()}
-    rows = [
+    rows: list[tuple[Any, ...]] = [
         (s.seed_id, s.title, s.text, s.language, [], [], s.content_hash, now)
         for s in seeds
         if s.seed_id not in existing
@@ -173,16 +190,37 @@ def finish_run(con: duckdb.DuckDBPyConnection, summary: PassSummary, now: dateti
                articles_duplicate = ?, links_refused = ?, pages_failed = ?, entries_dropped = ?,
                notifications_sent = ?, notifications_failed = ?, error = ?
            WHERE run_id = ?""",
-        [now, summary.status, summary.feeds_total, summary.feeds_ok, summary.feeds_unchanged,
-         summary.feeds_failed, summary.feeds_skipped, summary.entries_seen, summary.entries_known,
-         summary.articles_new, summary.articles_duplicate, summary.links_refused, summary.pages_failed,
-         summary.entries_dropped, summary.notifications_sent, summary.notifications_failed, error,
-         summary.run_id],
+        [
+            now,
+            summary.status,
+            summary.feeds_total,
+            summary.feeds_ok,
+            summary.feeds_unchanged,
+            summary.feeds_failed,
+            summary.feeds_skipped,
+            summary.entries_seen,
+            summary.entries_known,
+            summary.articles_new,
+            summary.articles_duplicate,
+            summary.links_refused,
+            summary.pages_failed,
+            summary.entries_dropped,
+            summary.notifications_sent,
+            summary.notifications_failed,
+            error,
+            summary.run_id,
+        ],
     )
 
 
-def record_feed_poll(con: duckdb.DuckDBPyConnection, poll: FeedPoll, now: datetime, next_poll_at: datetime | None,
-                     failures: int, title: str | None) -> None:
+def record_feed_poll(
+    con: duckdb.DuckDBPyConnection,
+    poll: FeedPoll,
+    now: datetime,
+    next_poll_at: datetime | None,
+    failures: int,
+    title: str | None,
+) -> None:
     """Upsert the feed's row: validators and hash only move on success; failures accumulate until one."""
     ok = poll.outcome in ("ok", "unchanged")
     con.execute(
@@ -206,9 +244,28 @@ def record_feed_poll(con: duckdb.DuckDBPyConnection, poll: FeedPoll, now: dateti
                consecutive_failures = excluded.consecutive_failures,
                next_poll_at = excluded.next_poll_at,
                entries_last_seen = coalesce(excluded.entries_last_seen, feeds.entries_last_seen)""",
-        [poll.feed_url, poll.name, title, poll.etag, poll.last_modified, poll.body_hash, poll.status,
-         poll.outcome, poll.error, poll.error_kind, now, now if ok else None, None if ok else now, failures,
-         next_poll_at, len(poll.entries) if poll.outcome == "ok" else None, ok, ok, ok, ok],
+        [
+            poll.feed_url,
+            poll.name,
+            title,
+            poll.etag,
+            poll.last_modified,
+            poll.body_hash,
+            poll.status,
+            poll.outcome,
+            poll.error,
+            poll.error_kind,
+            now,
+            now if ok else None,
+            None if ok else now,
+            failures,
+            next_poll_at,
+            len(poll.entries) if poll.outcome == "ok" else None,
+            ok,
+            ok,
+            ok,
+            ok,
+        ],
     )
 
 
@@ -220,7 +277,10 @@ def mark_feed_skipped(con: duckdb.DuckDBPyConnection, feed_url: str, name: str) 
 
 
 def store_articles(
-    con: duckdb.DuckDBPyConnection, run_id: str, articles: Sequence[Article], events: Sequence[LinkEvent],
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    articles: Sequence[Article],
+    events: Sequence[LinkEvent],
     now: datetime,
 ) -> list[Article]:
     """Insert articles whose canonical URL is new (in a transaction the caller holds), their mentions and
@@ -252,7 +312,21 @@ def _count_by_feed(articles: Iterator[Article] | Any) -> dict[str, int]:
 
 def _article_row(a: Article, run_id: str) -> tuple[Any, ...]:
     return (
-        a.article_id, a.url, a.canonical_url, a.feed_url, a.source, a.title, a.text, a.text_source, a.language,
-        a.published_at, a.fetched_at, a.content_hash, list(a.platforms), list(a.topics), a.duplicate_of,
-        a.similarity, run_id,
+        a.article_id,
+        a.url,
+        a.canonical_url,
+        a.feed_url,
+        a.source,
+        a.title,
+        a.text,
+        a.text_source,
+        a.language,
+        a.published_at,
+        a.fetched_at,
+        a.content_hash,
+        list(a.platforms),
+        list(a.topics),
+        a.duplicate_of,
+        a.similarity,
+        run_id,
     )
