@@ -14,6 +14,7 @@ import random
 import ssl
 import threading
 import time
+import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -204,14 +205,56 @@ class HttpFetcher:
         return HttpResponse(url, url, status, pairs, self._read_body(response, max_bytes))
 
     def _read_body(self, response: httpx.Response, max_bytes: int) -> bytes:
+        """Raw bytes, decompressed here (not by httpx) so the cap applies to the output of every chunk and a
+        truncated stream is detected instead of silently returning half a document."""
         deadline = time.monotonic() + self.policy.deadline_seconds
+        decoder = _Decompressor(response.headers.get("content-encoding", ""), max_bytes)
         chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > max_bytes:
-                raise FetchError("permanent", f"response too large: over {max_bytes} bytes (decompressed)")
+        for raw in response.iter_raw():
+            chunks.append(decoder.feed(raw))
             if time.monotonic() > deadline:
                 raise FetchError("transient", f"response took longer than {self.policy.deadline_seconds:g} s")
-            chunks.append(chunk)
+        chunks.append(decoder.finish())
         return b"".join(chunks)
+
+
+class _Decompressor:
+    """gzip / deflate / identity with an output cap; raises FetchError on bombs, corruption, truncation."""
+
+    def __init__(self, encoding: str, max_bytes: int) -> None:
+        encoding = encoding.strip().lower()
+        if encoding in ("", "identity"):
+            self._zlib = None
+        elif encoding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._zlib = zlib.decompressobj()
+        else:
+            raise FetchError("permanent", f"unsupported Content-Encoding {encoding!r}")
+        self._max = max_bytes
+        self._size = 0
+
+    def _count(self, data: bytes) -> bytes:
+        self._size += len(data)
+        if self._size > self._max:
+            raise FetchError("permanent", f"response too large: over {self._max} bytes (decompressed)")
+        return data
+
+    def feed(self, raw: bytes) -> bytes:
+        if self._zlib is None:
+            return self._count(raw)
+        try:
+            # Never inflate more than the remaining allowance (+1 to detect overflow) in one call.
+            out = self._zlib.decompress(raw, self._max - self._size + 1)
+        except zlib.error as exc:
+            raise FetchError("transient", f"corrupt compressed body: {exc}") from None
+        if self._zlib.unconsumed_tail:
+            raise FetchError("permanent", f"response too large: over {self._max} bytes (decompressed)")
+        return self._count(out)
+
+    def finish(self) -> bytes:
+        if self._zlib is None:
+            return b""
+        if not self._zlib.eof:
+            raise FetchError("transient", "truncated compressed body (the stream ended early)")
+        return self._count(self._zlib.flush())

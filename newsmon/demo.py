@@ -51,6 +51,7 @@ class SiteServer(http.server.ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _SiteHandler)
         self.site = site.resolve()
         self.base_url = f"http://127.0.0.1:{self.server_address[1]}"
+        self.requested: list[str] = []  # paths served, in order (tests count fetches with it)
 
 
 class _SiteHandler(http.server.BaseHTTPRequestHandler):
@@ -58,6 +59,7 @@ class _SiteHandler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         site = self.server.site
+        self.server.requested.append(self.path)
         path = (site / self.path.split("?", 1)[0].lstrip("/")).resolve()
         if not path.is_relative_to(site) or not path.is_file():
             self.send_error(404, "not found")
@@ -75,13 +77,13 @@ class _SiteHandler(http.server.BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serve_site(site: Path) -> Iterator[str]:
-    """Serve `site` on 127.0.0.1 (a free port) for the duration of the block; yields the base URL."""
+def serve_site(site: Path) -> Iterator[SiteServer]:
+    """Serve `site` on 127.0.0.1 (a free port) for the duration of the block."""
     server = SiteServer(site)
     thread = threading.Thread(target=server.serve_forever, name="newsmon-demo-site", daemon=True)
     thread.start()
     try:
-        yield server.base_url
+        yield server
     finally:
         server.shutdown()
         server.server_close()
@@ -124,7 +126,8 @@ def run_demo(warehouse: Path | None) -> int:
     site = sample_site_dir()
     warehouse = (warehouse or DEMO_DIR / "newsmon.duckdb").resolve()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with serve_site(site) as base:
+    with serve_site(site) as server:
+        base = server.base_url
         print(f"Serving the sample site {site} at {base}")
         config_path = write_demo_config(warehouse.parent, warehouse, base, site)
         print(f"Config written to {config_path}; running one pass into {warehouse}\n")

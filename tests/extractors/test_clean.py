@@ -34,24 +34,31 @@ def test_seed_cleaning_golden(seed_id: str) -> None:
 
 
 def test_short_lines_of_each_junk_kind_go_and_real_lines_stay() -> None:
-    body = "\n".join([
-        "拼多多宣布推出新的商家扶持政策，降低平台服务费。",
-        "分享到 | 微博 | 微信",
-        "【PR】春のキャンペーン実施中",
-        "<<: 前の記事のタイトル",
-        "责任编辑：王小明",
-        "Photo: Reuters",
-        "该政策将于下月起实施，覆盖所有中小商家。",
-        "相关阅读",
-        "- 淘宝发布双11规则",
-        "京东物流开设海外仓...",
-    ])
+    body = "\n".join(
+        [
+            "拼多多宣布推出新的商家扶持政策，降低平台服务费。",
+            "分享到 | 微博 | 微信",
+            "【PR】春のキャンペーン実施中",
+            "<<: 前の記事のタイトル",
+            "责任编辑：王小明",
+            "Photo: Reuters",
+            "该政策将于下月起实施，覆盖所有中小商家。",
+            "相关阅读",
+            "- 淘宝发布双11规则",
+            "京东物流开设海外仓...",
+        ]
+    )
     cleaned = clean_text(body, "拼多多推出商家扶持政策")
-    assert cleaned.split("\n") == ["拼多多宣布推出新的商家扶持政策，降低平台服务费。", "该政策将于下月起实施，覆盖所有中小商家。"]
+    assert cleaned.split("\n") == [
+        "拼多多宣布推出新的商家扶持政策，降低平台服务费。",
+        "该政策将于下月起实施，覆盖所有中小商家。",
+    ]
 
 
 def test_long_paragraph_mentioning_credit_words_is_kept() -> None:
-    paragraph = "編集部の調べによると、" + "タオバオの出店者数は前年より大きく増えており、その多くが中小の事業者である。" * 4
+    paragraph = (
+        "編集部の調べによると、" + "タオバオの出店者数は前年より大きく増えており、その多くが中小の事業者である。" * 4
+    )
     assert clean_text(paragraph) == paragraph
 
 

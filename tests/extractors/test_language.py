@@ -56,7 +56,10 @@ def feed_text(path: Path) -> tuple[str, str | None]:
 
 
 FEEDS = [
-    p for folder in FEED_LANGUAGE for p in sorted((DATA / "chardet-cjk-feeds" / folder).glob("*.xml")) if feed_text(p)[0]
+    p
+    for folder in FEED_LANGUAGE
+    for p in sorted((DATA / "chardet-cjk-feeds" / folder).glob("*.xml"))
+    if feed_text(p)[0]
 ]
 
 
@@ -95,8 +98,17 @@ def test_short_and_featureless_text(text: str, hint: str | None, expected: str) 
 
 @pytest.mark.parametrize(
     ("tag", "expected"),
-    [("ja-JP", "ja"), ("zh-TW", "zh-tw"), ("zh-Hant-HK", "zh-tw"), ("zh", "zh-cn"), ("zh_CN", "zh-cn"),
-     ("EN-us", "en"), ("", None), (None, None), ("12", None)],
+    [
+        ("ja-JP", "ja"),
+        ("zh-TW", "zh-tw"),
+        ("zh-Hant-HK", "zh-tw"),
+        ("zh", "zh-cn"),
+        ("zh_CN", "zh-cn"),
+        ("EN-us", "en"),
+        ("", None),
+        (None, None),
+        ("12", None),
+    ],
 )
 def test_language_tag_normalisation(tag: str | None, expected: str | None) -> None:
     assert normalize_language_tag(tag) == expected

@@ -46,7 +46,9 @@ def demo_page(name: str) -> bytes:
     return (sample_site_dir() / "articles" / name).read_bytes().replace(b"{{BASE_URL}}", b"http://127.0.0.1:1")
 
 
-@pytest.mark.parametrize("name", ["zhcn-meituan-o2o.html", "ja-pdd-price.html", "ko-naver-ai.html", "en-tiktok-shop.html"])
+@pytest.mark.parametrize(
+    "name", ["zhcn-meituan-o2o.html", "ja-pdd-price.html", "ko-naver-ai.html", "en-tiktok-shop.html"]
+)
 def test_demo_page_body_without_chrome(name: str) -> None:
     page = extract_page(demo_page(name), f"http://127.0.0.1:1/articles/{name}")
     assert page is not None and page.site_name
@@ -66,8 +68,15 @@ def test_page_without_article_is_none_or_loses_to_the_feed_text() -> None:
 
 ENTRY_TIME = datetime(2026, 11, 1, tzinfo=UTC)
 ENTRY = FeedEntry(
-    feed_url="https://ex.com/feed", link="https://ex.com/a", canonical_url="https://ex.com/a", title="天猫双11",
-    summary="天猫公布双11成交数据，中小商家增长明显。", content="", published_at=None, language_hint="zh-cn", source="Feed",
+    feed_url="https://ex.com/feed",
+    link="https://ex.com/a",
+    canonical_url="https://ex.com/a",
+    title="天猫双11",
+    summary="天猫公布双11成交数据，中小商家增长明显。",
+    content="",
+    published_at=None,
+    language_hint="zh-cn",
+    source="Feed",
 )
 
 
@@ -82,4 +91,3 @@ def test_too_short_is_a_recorded_drop() -> None:
     event = build_article(empty, None, ENTRY_TIME, TextLimits(min_chars=20))
     assert not isinstance(event, Article)
     assert event.outcome == "too_short" and event.url == ENTRY.canonical_url
-

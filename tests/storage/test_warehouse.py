@@ -1,0 +1,129 @@
+"""The warehouse on a real DuckDB file: migrations, idempotent stores, run bookkeeping."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from extractors.seeds import parse_seed
+from newsmon.records import Article, FeedPoll, LinkEvent, Mention
+from storage import warehouse as wh
+from storage.schema import LATEST_VERSION
+from storage.warehouse import Warehouse, WarehouseError
+
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+ARTICLE = Article(
+    article_id="a1",
+    url="https://ex.com/a?utm_source=x",
+    canonical_url="https://ex.com/a",
+    feed_url="https://ex.com/f",
+    source="Ex",
+    title="T",
+    text="Body",
+    text_source="page",
+    language="en",
+    published_at=None,
+    fetched_at=NOW,
+    content_hash="h",
+    mentions=(Mention("temu", "Temu", "text", 3),),
+)
+
+
+def test_schema_is_versioned_and_migrates_once(tmp_path: Path) -> None:
+    store = Warehouse(tmp_path / "w.duckdb")
+    with store.session():
+        pass
+    with store.session() as con:
+        rows = con.execute("SELECT version FROM schema_migrations").fetchall()
+    assert rows == [(LATEST_VERSION,)]
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    store = Warehouse(tmp_path / "w.duckdb")
+    with store.session() as con:
+        con.execute("INSERT INTO schema_migrations (version, name) VALUES (999, 'future')")
+    with pytest.raises(WarehouseError, match="newer than this newsmon"), store.session():
+        pass
+
+
+def test_same_canonical_url_is_stored_once_ever(tmp_path: Path) -> None:
+    store = Warehouse(tmp_path / "w.duckdb")
+    twin = replace(ARTICLE, url="https://ex.com/a?fbclid=1", feed_url="https://other/f")
+    with store.transaction() as con:
+        first = wh.store_articles(con, "r1", [ARTICLE, twin], [], NOW)
+    with store.transaction() as con:
+        second = wh.store_articles(con, "r2", [ARTICLE], [], NOW)
+        count = con.execute("SELECT count(*) FROM articles").fetchone()
+        mentions = con.execute("SELECT platform, alias, position FROM mentions").fetchall()
+    assert [a.article_id for a in first] == ["a1"] and second == [] and count == (1,)
+    assert mentions == [("temu", "Temu", 3)]
+
+
+def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
+    store = Warehouse(tmp_path / "w.duckdb")
+    with pytest.raises(RuntimeError), store.transaction() as con:
+        wh.store_articles(con, "r1", [ARTICLE], [LinkEvent("f", "u", "refused", "why")], NOW)
+        raise RuntimeError("killed mid-batch")
+    with store.session(read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM articles").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM link_events").fetchone() == (0,)
+
+
+def test_permanent_drops_are_known_transient_ones_are_not(tmp_path: Path) -> None:
+    store = Warehouse(tmp_path / "w.duckdb")
+    events = [
+        LinkEvent("f", "https://ex.com/short", "too_short", "3 chars"),
+        LinkEvent("f", "https://ex.com/x", "page_failed", "HTTP 503"),
+    ]
+    with store.transaction() as con:
+        wh.store_articles(con, "r1", [], events, NOW)
+        known = wh.known_urls(con, ["https://ex.com/short", "https://ex.com/x"])
+    assert known == {"https://ex.com/short"}
+
+
+def test_seeds_load_idempotently(tmp_path: Path) -> None:
+    seeds = [parse_seed("s1", "タイトル\n本文です。".encode()), parse_seed("s2", b"Title\nBody text.")]
+    store = Warehouse(tmp_path / "w.duckdb")
+    with store.transaction() as con:
+        assert wh.load_seeds(con, seeds, NOW) == 2
+        assert wh.load_seeds(con, seeds, NOW) == 0
+        assert con.execute("SELECT seed_id, title FROM seed_documents ORDER BY 1").fetchall() == [
+            ("s1", "タイトル"),
+            ("s2", "Title"),
+        ]
+
+
+def test_stale_running_runs_are_marked_aborted(tmp_path: Path) -> None:
+    store = Warehouse(tmp_path / "w.duckdb")
+    with store.transaction() as con:
+        assert wh.start_run(con, "r1", None, NOW) == 0
+    with store.transaction() as con:
+        assert wh.start_run(con, "r2", None, NOW) == 1
+        assert con.execute("SELECT run_id, status FROM runs ORDER BY run_id").fetchall() == [
+            ("r1", "aborted"),
+            ("r2", "running"),
+        ]
+
+
+def test_feed_failures_accumulate_and_validators_survive_a_failure(tmp_path: Path) -> None:
+    store = Warehouse(tmp_path / "w.duckdb")
+    ok = FeedPoll("https://ex.com/f", "Ex", "ok", 200, '"e1"', "Mon", "hash1")
+    failed = FeedPoll("https://ex.com/f", "Ex", "failed", 503, None, None, None, "HTTP 503", "transient")
+    with store.transaction() as con:
+        wh.record_feed_poll(con, ok, NOW, None, 0, "Title")
+        wh.record_feed_poll(con, failed, NOW, None, 1, None)
+        row = con.execute(
+            "SELECT etag, body_hash, consecutive_failures, failing_since, last_error, title FROM feeds"
+        ).fetchone()
+    assert row == ('"e1"', "hash1", 1, NOW, "HTTP 503", "Title")
+
+
+def test_reader_gets_a_clear_error_for_a_missing_warehouse(tmp_path: Path) -> None:
+    with (
+        pytest.raises(WarehouseError, match="does not exist yet"),
+        Warehouse(tmp_path / "none.duckdb").session(read_only=True),
+    ):
+        pass

@@ -1,0 +1,108 @@
+"""Config validation: every bad config is one line naming file, key and problem; the CLI exits 2."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newsmon.config import ConfigError, load_config, parse_config
+from newsmon.resources import bundled_seeds_dir
+
+GOOD = """
+warehouse: data/wh.duckdb
+network:
+  allow_hosts: ["127.0.0.1"]
+  read_timeout: 5
+feeds:
+  - url: https://example.com/rss.xml
+    name: Example
+  - https://example.org/atom.xml
+alerts:
+  - name: pdd-pricing
+    platforms: [pinduoduo]
+    topics: [pricing]
+    keywords: ["anti-involution", "/反内[巻卷]/"]
+    notify: ["json://127.0.0.1:9/hook?token=${NEWSMON_TEST_TOKEN}"]
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "newsmon.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_good_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSMON_TEST_TOKEN", "s3cret")
+    config = load_config(write(tmp_path, GOOD))
+    assert config.warehouse == tmp_path / "data" / "wh.duckdb"
+    assert config.seeds == bundled_seeds_dir()
+    assert config.network.allow_hosts == ("127.0.0.1",) and config.network.read_timeout == 5
+    assert [f.name for f in config.feeds] == ["Example", "https://example.org/atom.xml"]
+    assert config.alerts[0].notify == ("json://127.0.0.1:9/hook?token=s3cret",)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("warehouse: x.duckdb\nfeeds: []\nbogus: 1\n", "bogus: unknown key"),
+        ("feeds: []\n", "warehouse: missing"),
+        ("warehouse: x.duckdb\n", "feeds: missing"),
+        ("warehouse: x.duckdb\nfeeds:\n  - url: ftp://x/\n", "feeds[0].url: not an absolute http(s) URL"),
+        ("warehouse: x.duckdb\nfeeds:\n  - name: x\n", "feeds[0].url: missing"),
+        ("warehouse: x.duckdb\nfeeds:\n  - {url: 'https://a/', colour: red}\n", "feeds[0].colour: unknown key"),
+        ("warehouse: x.duckdb\nfeeds: [https://a/, 'https://A/']\n", "feeds[1].url: duplicate feed"),
+        ("warehouse: x.duckdb\nnetwork:\n  read_timeout: fast\nfeeds: []\n", "network.read_timeout: expected a number"),
+        ("warehouse: x.duckdb\nnetwork:\n  retries: -1\nfeeds: []\n", "network.retries: must be at least 0"),
+        ("warehouse: x.duckdb\nnetwork: {proxy: x}\nfeeds: []\n", "network.proxy: unknown key"),
+        ("warehouse: x.duckdb\nfeeds: []\nalerts:\n  - {name: a}\n  - {name: a}\n", "duplicate rule name 'a'"),
+        (
+            "warehouse: x.duckdb\nfeeds: []\nalerts:\n  - {name: a, notify: ['json://h/${NOPE_NOT_SET}']}\n",
+            "alerts[a].notify: environment variable NOPE_NOT_SET is not set",
+        ),
+        ("warehouse: [1, 2\n", "not valid YAML"),
+        ("- just\n- a list\n", "expected a mapping"),
+    ],
+)
+def test_bad_config_names_key_and_problem(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(path) in str(info.value) and message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_cli_exits_2_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    path = write(tmp_path, "warehouse: wh.duckdb\nfeeds:\n  - url: https://a/\n    interval: 5\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "newsmon.cli", "run", "--config", str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "feeds[0].interval: unknown key" in lines[0] and str(path) in lines[0]
+    assert not (tmp_path / "wh.duckdb").exists()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+        lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+        max_leaves=20,
+    )
+)
+def test_fuzzed_config_gives_config_errors_not_tracebacks(tree: object) -> None:
+    with contextlib.suppress(ConfigError):
+        parse_config(yaml.safe_dump(tree), Path("/tmp/fuzz.yaml"))
