@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from extractors.classify import Classification, Classifier
 from extractors.clean import clean_text, fold_for_matching, normalize_text
 from extractors.language import detect_language
 from extractors.urls import article_id
@@ -42,7 +43,11 @@ def choose_text(entry: FeedEntry, page: ExtractedPage | None, title: str) -> tup
 
 
 def build_article(
-    entry: FeedEntry, page: ExtractedPage | None, fetched_at: datetime, limits: TextLimits
+    entry: FeedEntry,
+    page: ExtractedPage | None,
+    fetched_at: datetime,
+    limits: TextLimits,
+    classifier: Classifier | None = None,
 ) -> Article | LinkEvent:
     """A warehouse-ready Article, or a `too_short` LinkEvent when neither page nor feed has text."""
     title = normalize_text(entry.title or (page.title if page else "")).replace("\n", " ")
@@ -53,6 +58,7 @@ def build_article(
         return LinkEvent(entry.feed_url, entry.canonical_url, "too_short", reason)
     hint = (page.language_hint if page else None) or entry.language_hint
     source = (page.site_name if page and page.site_name else None) or entry.source
+    labels = classifier.classify(title, text) if classifier else Classification((), (), ())
     return Article(
         article_id=article_id(entry.canonical_url),
         url=entry.link,
@@ -66,4 +72,7 @@ def build_article(
         published_at=entry.published_at or (page.published_at if page else None),
         fetched_at=fetched_at,
         content_hash=content_hash(text or title),
+        platforms=labels.platforms,
+        topics=labels.topics,
+        mentions=labels.mentions,
     )

@@ -23,10 +23,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 
 from extractors.article import TextLimits
+from extractors.classify import classifier_for
 from extractors.seeds import SEED_SKIP_STEMS, SeedDocument, parse_seed
 from flows.feeds import poll_feed
 from flows.http import HttpFetcher
-from flows.pages import EntryResult, fetch_and_extract, make_pool
+from flows.pages import EntryResult, ProcessSettings, fetch_and_extract, make_pool
 from newsmon.config import Config, FeedConfig, load_config
 from newsmon.polling import failure_weight, is_due, next_poll_after_failure, next_poll_after_success
 from newsmon.records import Article, FeedEntry, FeedPoll, LinkEvent, PassSummary
@@ -108,7 +109,11 @@ def poll_feed_task(
 
 @task(name="fetch-extract", cache_policy=NO_CACHE)
 def fetch_extract_task(
-    entries: Sequence[FeedEntry], fetcher: HttpFetcher, pool: _LazyPool, limits: TextLimits, max_page_bytes: int
+    entries: Sequence[FeedEntry],
+    fetcher: HttpFetcher,
+    pool: _LazyPool,
+    settings: ProcessSettings,
+    max_page_bytes: int,
 ) -> list[EntryResult]:
     logger = get_run_logger()
     step = max(1, len(entries) // 5)
@@ -117,7 +122,7 @@ def fetch_extract_task(
         if done % step == 0 or done == len(entries):
             logger.info("pages fetched %d/%d", done, len(entries))
 
-    return fetch_and_extract(entries, fetcher, pool.get, limits, max_page_bytes, progress)
+    return fetch_and_extract(entries, fetcher, pool.get, settings, max_page_bytes, progress)
 
 
 @task(name="store-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
@@ -197,10 +202,11 @@ def _process_batches(
     pool: _LazyPool,
 ) -> None:
     limits = TextLimits(config.pipeline.min_text_chars, config.pipeline.max_text_chars)
+    settings = ProcessSettings(limits, config.taxonomy_sources)
     size = config.pipeline.batch_size
     for start in range(0, len(entries), size):
         batch = entries[start : start + size]
-        results = fetch_extract_task(batch, fetcher, pool, limits, config.network.max_page_bytes)
+        results = fetch_extract_task(batch, fetcher, pool, settings, config.network.max_page_bytes)
         articles = [r.article for r in results if r.article is not None]
         events = [e for r in results for e in r.events]
         if start == 0:
@@ -215,9 +221,12 @@ def _process_batches(
 
 def _prepare(warehouse: Warehouse, config: Config, run_id: str, now: datetime) -> dict[str, FeedState]:
     seeds = read_seed_folder(config.seeds)
+    classifier = classifier_for(config.taxonomy_sources)
+    labels = {s.seed_id: classifier.classify(s.title, s.text) for s in seeds}
     with warehouse.transaction() as con:
         aborted = wh.start_run(con, run_id, _flow_run_id(), now)
         added = wh.load_seeds(con, seeds, now)
+        wh.label_seeds(con, {seed: (c.platforms, c.topics) for seed, c in labels.items()})
         for feed in config.feeds:
             wh.mark_feed_skipped(con, feed.url, feed.name)
         states = wh.feed_states(con)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from extractors.article import TextLimits, build_article
+from extractors.classify import classifier_for
 from extractors.pages import extract_page
 from flows.http import FetchError, HttpFetcher
 from newsmon.records import Article, FeedEntry, LinkEvent, LinkOutcome
@@ -29,12 +30,20 @@ class EntryResult:
     events: tuple[LinkEvent, ...]
 
 
+@dataclass(frozen=True)
+class ProcessSettings:
+    """What a worker needs besides the entry: text limits and the taxonomy documents to classify with."""
+
+    limits: TextLimits
+    taxonomy: tuple[tuple[str, str], ...]
+
+
 def process_entry(
-    entry: FeedEntry, body: bytes | None, content_type: str | None, fetched_at: datetime, limits: TextLimits
+    entry: FeedEntry, body: bytes | None, content_type: str | None, fetched_at: datetime, settings: ProcessSettings
 ) -> Article | LinkEvent:
-    """Extract (when there is a page), clean, detect language: the CPU-bound part, run in a worker."""
+    """Extract (when there is a page), clean, detect language, classify: the CPU-bound part, in a worker."""
     page = extract_page(body, entry.link, content_type) if body else None
-    return build_article(entry, page, fetched_at, limits)
+    return build_article(entry, page, fetched_at, settings.limits, classifier_for(settings.taxonomy))
 
 
 def make_pool(workers: int) -> ProcessPoolExecutor:
@@ -53,7 +62,7 @@ def fetch_and_extract(
     entries: Sequence[FeedEntry],
     fetcher: HttpFetcher,
     pool_factory: Callable[[], Executor],
-    limits: TextLimits,
+    settings: ProcessSettings,
     max_page_bytes: int,
     on_done: Callable[[int], None] | None = None,
 ) -> list[EntryResult]:
@@ -76,20 +85,20 @@ def fetch_and_extract(
             body, content_type, event = future.result()
             fetched_at = datetime.now(UTC)
             if cpu is None:
-                pending.append((entry, process_entry(entry, body, content_type, fetched_at, limits), event))
+                pending.append((entry, process_entry(entry, body, content_type, fetched_at, settings), event))
             else:
-                job = cpu.submit(process_entry, entry, body, content_type, fetched_at, limits)
+                job = cpu.submit(process_entry, entry, body, content_type, fetched_at, settings)
                 pending.append((entry, job, event))
             if on_done:
                 on_done(done)
-    return [_collect(entry, outcome, event, limits) for entry, outcome, event in pending]
+    return [_collect(entry, outcome, event, settings) for entry, outcome, event in pending]
 
 
 def _collect(
     entry: FeedEntry,
     outcome: Future[Article | LinkEvent] | Article | LinkEvent,
     fetch_event: LinkEvent | None,
-    limits: TextLimits,
+    settings: ProcessSettings,
 ) -> EntryResult:
     events: tuple[LinkEvent, ...] = (fetch_event,) if fetch_event else ()
     try:
@@ -99,7 +108,7 @@ def _collect(
             entry.feed_url, entry.link, "page_failed", f"extraction failed: {type(exc).__name__}: {exc}"[:300]
         )
         events = (*events, crash)
-        result = build_article(entry, None, datetime.now(UTC), limits)
+        result = build_article(entry, None, datetime.now(UTC), settings.limits, classifier_for(settings.taxonomy))
     if isinstance(result, LinkEvent):
         return EntryResult(entry, None, (*events, result))
     return EntryResult(entry, result, events)

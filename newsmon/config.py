@@ -9,16 +9,19 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 
+from extractors.classify import classifier_for
+from extractors.language import normalize_language_tag
+from extractors.taxonomy import Taxonomy, TaxonomyError
 from extractors.urls import canonical_url
 from flows.http import HttpPolicy
 from newsmon.polling import PollingPolicy
-from newsmon.resources import bundled_seeds_dir
+from newsmon.resources import bundled_seeds_dir, bundled_taxonomy_file
 
 T = TypeVar("T")
 _ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -65,6 +68,8 @@ class Config:
     pipeline: PipelineSettings
     feeds: tuple[FeedConfig, ...]
     alerts: tuple[AlertRule, ...] = field(default=())
+    # (name, YAML text) of the bundled taxonomy and the user's `taxonomy:` file, merged in this order.
+    taxonomy_sources: tuple[tuple[str, str], ...] = ()
 
 
 class _Reader:
@@ -277,17 +282,61 @@ def parse_config(text: str, path: Path) -> Config:
     )
 
 
-def load_config(path: Path) -> Config:
-    """Read and validate a config file; every problem is a one-line ConfigError."""
+def _read(path: Path, what: str, config_path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
+        raise ConfigError(f"{config_path}: {what}: file {path} not found") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    config = parse_config(text, path.resolve())
+        raise ConfigError(f"{config_path}: {what}: cannot read {path}: {exc}") from None
+
+
+def _taxonomy_sources(config: Config) -> tuple[tuple[str, str], ...]:
+    bundled = bundled_taxonomy_file()
+    sources = [(str(bundled), bundled.read_text(encoding="utf-8"))]
+    if config.taxonomy is not None:
+        sources.append((str(config.taxonomy), _read(config.taxonomy, "taxonomy", config.path)))
+    return tuple(sources)
+
+
+def _check_alerts(config: Config, taxonomy: Taxonomy) -> None:
+    reader = _Reader(config.path)
+    for rule in config.alerts:
+        key = f"alerts[{rule.name}]"
+        for field_name, values, known in (
+            ("platforms", rule.platforms, taxonomy.platforms),
+            ("topics", rule.topics, taxonomy.topics),
+        ):
+            for value in values:
+                if value not in known:
+                    raise reader.fail(
+                        f"{key}.{field_name}",
+                        f"unknown {field_name[:-1]} {value!r} (known: {', '.join(sorted(known))})",
+                    )
+        for language in rule.languages:
+            if normalize_language_tag(language) != language and language != "und":
+                raise reader.fail(
+                    f"{key}.languages", f"{language!r} is not a language code such as ja, en, zh-cn, zh-tw, und"
+                )
+        for keyword in rule.keywords:
+            if len(keyword) > 2 and keyword.startswith("/") and keyword.endswith("/"):
+                try:
+                    re.compile(keyword[1:-1])
+                except re.error as exc:
+                    raise reader.fail(f"{key}.keywords", f"bad regular expression {keyword!r}: {exc}") from None
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a config file (and the taxonomy it names); every problem is a one-line ConfigError."""
+    if not path.is_file():
+        raise ConfigError(f"{path}: file not found")
+    config = parse_config(_read(path, "(file)", path), path.resolve())
     if not config.seeds.is_dir():
         raise ConfigError(f"{path}: seeds: folder {config.seeds} does not exist")
-    if config.taxonomy is not None and not config.taxonomy.is_file():
-        raise ConfigError(f"{path}: taxonomy: file {config.taxonomy} does not exist")
-    return config
+    sources = _taxonomy_sources(config)
+    try:
+        taxonomy = classifier_for(sources).taxonomy
+    except TaxonomyError as exc:
+        raise ConfigError(f"{path}: taxonomy: {exc}") from None
+    _check_alerts(config, taxonomy)
+    return replace(config, taxonomy_sources=sources)

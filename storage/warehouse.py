@@ -148,6 +148,16 @@ def load_seeds(con: duckdb.DuckDBPyConnection, seeds: Sequence[SeedDocument], no
     return len(rows)
 
 
+def label_seeds(con: duckdb.DuckDBPyConnection, labels: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]) -> None:
+    """Set seeds' platforms/topics (every pass: a taxonomy change in the config shows on the next run)."""
+    for seed_id, (platforms, topics) in labels.items():
+        con.execute(
+            "UPDATE seed_documents SET platforms = ?, topics = ? WHERE seed_id = ? "
+            "AND (platforms <> ?::VARCHAR[] OR topics <> ?::VARCHAR[])",
+            [list(platforms), list(topics), seed_id, list(platforms), list(topics)],
+        )
+
+
 def feed_states(con: duckdb.DuckDBPyConnection) -> dict[str, FeedState]:
     rows = con.execute(
         "SELECT feed_url, etag, last_modified, body_hash, next_poll_at, consecutive_failures FROM feeds"
