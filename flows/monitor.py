@@ -72,7 +72,10 @@ class _Tally:
 
     def summary(self, run_id: str, status: Any) -> PassSummary:
         kinds = Counter(e.outcome for e in self.events)
-        languages = Counter(a.language for a in self.new if a.duplicate_of is None)
+        originals = [a for a in self.new if a.duplicate_of is None]
+        languages = Counter(a.language for a in originals)
+        platforms = Counter(p for a in originals for p in a.platforms)
+        topics = Counter(t for a in originals for t in a.topics)
         return PassSummary(
             run_id=run_id,
             status=status,
@@ -88,10 +91,16 @@ class _Tally:
             links_refused=kinds["refused"],
             pages_failed=kinds["page_failed"],
             entries_dropped=kinds["too_short"] + kinds["invalid_url"] + kinds["over_limit"],
-            new_by_language=tuple(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
+            new_by_language=_ranked(languages),
+            new_by_platform=_ranked(platforms),
+            new_by_topic=_ranked(topics),
             failed_feeds=tuple(self.failed_feeds),
             refused_links=tuple((e.url, e.reason) for e in self.events if e.outcome == "refused")[:20],
         )
+
+
+def _ranked(counts: Counter[str]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 @task(name="poll-feed", cache_policy=NO_CACHE, task_run_name="poll-feed [{feed.name}]")
@@ -291,6 +300,6 @@ def summary_to_dict(summary: PassSummary) -> dict[str, Any]:
 
 
 def summary_from_dict(data: dict[str, Any]) -> PassSummary:
-    tuples = ("new_by_language", "failed_feeds", "refused_links")
+    tuples = ("new_by_language", "new_by_platform", "new_by_topic", "failed_feeds", "refused_links")
     values: dict[str, Any] = {k: (tuple(tuple(x) for x in v) if k in tuples else v) for k, v in data.items()}
     return PassSummary(**values)

@@ -30,14 +30,16 @@ EXAMPLE_QUERIES: tuple[tuple[str, str], ...] = (
         "SELECT language, text_source, count(*) AS articles FROM articles\nGROUP BY ALL ORDER BY articles DESC;",
     ),
     (
+        "Which platforms were mentioned with which topics this week (originals only)",
+        "SELECT platform, topic, count(*) AS articles\n"
+        "FROM articles, unnest(platforms) AS p(platform), unnest(topics) AS t(topic)\n"
+        "WHERE duplicate_of IS NULL AND fetched_at >= now() - INTERVAL 7 DAY\n"
+        "GROUP BY ALL ORDER BY articles DESC, platform, topic LIMIT 12;",
+    ),
+    (
         "Feed health, failing feeds first",
         "SELECT coalesce(name, feed_url) AS feed, last_outcome, consecutive_failures, last_error\n"
         "FROM feeds ORDER BY consecutive_failures DESC, feed;",
-    ),
-    (
-        "Latest articles",
-        "SELECT published_at::DATE AS day, language, left(title, 40) AS title, source FROM articles\n"
-        "ORDER BY published_at DESC NULLS LAST LIMIT 8;",
     ),
 )
 

@@ -160,6 +160,8 @@ class PassSummary:
     notifications_sent: int = 0
     notifications_failed: int = 0
     new_by_language: tuple[tuple[str, int], ...] = ()
+    new_by_platform: tuple[tuple[str, int], ...] = ()
+    new_by_topic: tuple[tuple[str, int], ...] = ()
     failed_feeds: tuple[tuple[str, str], ...] = ()
     refused_links: tuple[tuple[str, str], ...] = ()
     extra: dict[str, int] = field(default_factory=dict)

@@ -111,3 +111,52 @@ def test_failing_feed_backs_off_and_is_not_due(tmp_path: Path, site: SiteServer)
     assert second["feeds_skipped"] >= 1
     row = query(tmp_path, "SELECT consecutive_failures, next_poll_at > now() FROM feeds WHERE name = 'broken'")
     assert row == [(2, True)]
+
+
+def test_articles_and_seeds_are_classified_with_evidence(tmp_path: Path, site: SiteServer) -> None:
+    monitor_pass(str(write_config(tmp_path, site)))
+    row = query(tmp_path, "SELECT platforms, topics FROM articles WHERE url LIKE '%ja-pdd-price%'")
+    assert row == [(["pinduoduo"], ["pricing"])]
+    evidence = query(
+        tmp_path,
+        "SELECT DISTINCT m.alias FROM mentions m JOIN articles a USING (article_id) "
+        "WHERE a.url LIKE '%zhtw-shopee%' AND m.platform = 'shopee'",
+    )
+    assert ("蝦皮購物",) in evidence
+    # Sidebar teasers ("Amazonプライム感謝祭の売れ筋") are page chrome and must not count.
+    assert query(
+        tmp_path, "SELECT count(*) FROM articles WHERE language = 'ja' AND list_contains(platforms, 'amazon')"
+    ) == [(0,)]
+    seeds = dict(query(tmp_path, "SELECT seed_id, topics FROM seed_documents"))
+    assert "organization" in seeds["004_3fe178a0cf4b7ece"] and "pricing" in seeds["000_2cd9d1cc6badb44b"]
+
+
+def test_a_platform_added_in_the_config_takes_effect_on_the_next_run(tmp_path: Path, site: SiteServer) -> None:
+    config_path = write_config(tmp_path, site)
+    monitor_pass(str(config_path))
+    assert query(tmp_path, "SELECT count(*) FROM seed_documents WHERE list_contains(platforms, 'xianyu')") == [(0,)]
+    (tmp_path / "taxonomy.yaml").write_text(
+        "platforms:\n  coupang:\n    label: Coupang\n    aliases: {en: [Coupang], ko: [쿠팡]}\n"
+        "  xianyu:\n    aliases: {ja: [仙遊]}\n",
+        encoding="utf-8",
+    )
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    config_path.write_text(
+        yaml.safe_dump({**config, "taxonomy": "taxonomy.yaml"}, allow_unicode=True), encoding="utf-8"
+    )
+    (site.site / "feeds" / "asia-commerce.xml").write_text(
+        (site.site / "feeds" / "asia-commerce.xml")
+        .read_text(encoding="utf-8")
+        .replace(
+            "</channel>",
+            "<item><title>쿠팡, 새벽배송 확대</title><link>{{BASE_URL}}/missing/coupang.html</link>"
+            "<description>쿠팡이 새벽배송 지역을 전국으로 확대한다고 밝혔다. 물류센터도 늘린다.</description>"
+            "</item></channel>",
+        ),
+        encoding="utf-8",
+    )
+    monitor_pass(str(config_path), poll_all=True)
+    assert query(tmp_path, "SELECT platforms FROM articles WHERE url LIKE '%missing/coupang%'") == [(["coupang"],)]
+    assert query(tmp_path, "SELECT seed_id FROM seed_documents WHERE list_contains(platforms, 'xianyu')") == [
+        ("000_2cd9d1cc6badb44b",)
+    ]
