@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from extractors.classify import Classification, Classifier
-from extractors.clean import clean_text, fold_for_matching, normalize_text
+from extractors.clean import clean_text, normalize_text
+from extractors.dedup import fingerprint
 from extractors.language import detect_language
 from extractors.urls import article_id
 from newsmon.records import Article, ExtractedPage, FeedEntry, LinkEvent, TextSource
-
-_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
 @dataclass(frozen=True)
 class TextLimits:
     min_chars: int = 20
     max_chars: int = 100_000
-
-
-def content_hash(text: str) -> str:
-    """SHA-256 of the text folded for width/case with whitespace and punctuation removed."""
-    folded = _NON_WORD.sub("", fold_for_matching(text))
-    return hashlib.sha256(folded.encode("utf-8")).hexdigest()
 
 
 def _feed_text(entry: FeedEntry) -> str:
@@ -59,6 +50,7 @@ def build_article(
     hint = (page.language_hint if page else None) or entry.language_hint
     source = (page.site_name if page and page.site_name else None) or entry.source
     labels = classifier.classify(title, text) if classifier else Classification((), (), ())
+    fp = fingerprint(text or title)
     return Article(
         article_id=article_id(entry.canonical_url),
         url=entry.link,
@@ -71,8 +63,9 @@ def build_article(
         language=detect_language(f"{title}\n{text}", hint),
         published_at=entry.published_at or (page.published_at if page else None),
         fetched_at=fetched_at,
-        content_hash=content_hash(text or title),
+        content_hash=fp.content_hash,
         platforms=labels.platforms,
         topics=labels.topics,
         mentions=labels.mentions,
+        fingerprint=fp,
     )

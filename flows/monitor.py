@@ -25,6 +25,7 @@ from prefect.context import get_run_context
 from extractors.article import TextLimits
 from extractors.classify import classifier_for
 from extractors.seeds import SEED_SKIP_STEMS, SeedDocument, parse_seed
+from flows.dedupe import catch_up, mark_duplicates, open_index
 from flows.feeds import poll_feed
 from flows.http import HttpFetcher
 from flows.pages import EntryResult, ProcessSettings, fetch_and_extract, make_pool
@@ -33,7 +34,8 @@ from newsmon.polling import failure_weight, is_due, next_poll_after_failure, nex
 from newsmon.records import Article, FeedEntry, FeedPoll, LinkEvent, PassSummary
 from storage import warehouse as wh
 from storage.lock import pass_lock
-from storage.warehouse import FeedState, Warehouse
+from storage.lsh import LshIndex
+from storage.warehouse import ARTICLE_PREFIX, FeedState, Warehouse
 
 LOCK_WAIT_SECONDS = 30 * 60
 
@@ -136,12 +138,19 @@ def fetch_extract_task(
 
 @task(name="store-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def store_batch_task(
-    warehouse: Warehouse, run_id: str, articles: Sequence[Article], events: Sequence[LinkEvent]
+    warehouse: Warehouse, index: LshIndex, run_id: str, articles: Sequence[Article], events: Sequence[LinkEvent]
 ) -> list[Article]:
+    """One transaction: keep articles with new canonical URLs, mark duplicates, insert. Then index them."""
     with warehouse.transaction() as con:
-        stored = wh.store_articles(con, run_id, articles, events, datetime.now(UTC))
-    get_run_logger().info("stored %d new articles, %d link events", len(stored), len(events))
-    return stored
+        fresh = wh.new_articles(con, articles)
+        marked = mark_duplicates(fresh, index, lambda ids: wh.document_texts(con, ids))
+        high_water = wh.insert_articles(con, run_id, marked, events, datetime.now(UTC))
+    index.add([(ARTICLE_PREFIX + a.article_id, a.fingerprint) for a in marked if a.fingerprint], high_water)
+    duplicates = sum(1 for a in marked if a.duplicate_of)
+    get_run_logger().info(
+        "stored %d new articles (%d duplicates), %d link events", len(marked), duplicates, len(events)
+    )
+    return marked
 
 
 def _feed_failures(poll: FeedPoll, state: FeedState | None) -> int:
@@ -204,6 +213,7 @@ def _poll_due_feeds(
 def _process_batches(
     config: Config,
     warehouse: Warehouse,
+    index: LshIndex,
     fetcher: HttpFetcher,
     run_id: str,
     entries: Sequence[FeedEntry],
@@ -221,11 +231,11 @@ def _process_batches(
         if start == 0:
             events = [*tally.events, *events]  # feed-level link events go with the first batch
             tally.events.clear()
-        stored = store_batch_task(warehouse, run_id, articles, events)
+        stored = store_batch_task(warehouse, index, run_id, articles, events)
         tally.new.extend(stored)
         tally.events.extend(events)
     if not entries and tally.events:
-        store_batch_task(warehouse, run_id, [], tally.events)
+        store_batch_task(warehouse, index, run_id, [], tally.events)
 
 
 def _prepare(warehouse: Warehouse, config: Config, run_id: str, now: datetime) -> dict[str, FeedState]:
@@ -247,6 +257,18 @@ def _prepare(warehouse: Warehouse, config: Config, run_id: str, now: datetime) -
     return states
 
 
+def _open_index(warehouse: Warehouse) -> LshIndex:
+    index = open_index(warehouse.path)
+    with warehouse.session() as con:
+        added, rebuilt = catch_up(index, con)
+    logger = get_run_logger()
+    if rebuilt:
+        logger.warning("the near-duplicate index was ahead of the warehouse (a restored backup?): rebuilt it")
+    if added:
+        logger.info("near-duplicate index: %d documents added to catch up (%d indexed)", added, index.size())
+    return index
+
+
 def _flow_run_id() -> str | None:
     try:
         context = get_run_context()
@@ -266,18 +288,20 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
         now = datetime.now(UTC)
         states = _prepare(warehouse, config, run_id, now)
         pool = _LazyPool(config.pipeline.extract_workers)
+        index = _open_index(warehouse)
         try:
             with HttpFetcher(config.network) as fetcher:
                 polls = _poll_due_feeds(config, fetcher, states, poll_all, tally, now)
                 _record_polls(warehouse, config, polls, states, datetime.now(UTC))
                 entries, tally.entries_seen, tally.entries_known = _new_entries(warehouse, [p for p, _ in polls])
                 logger.info("%d new entries to fetch (%d already known)", len(entries), tally.entries_known)
-                _process_batches(config, warehouse, fetcher, run_id, entries, tally, pool)
+                _process_batches(config, warehouse, index, fetcher, run_id, entries, tally, pool)
         except BaseException as exc:
             _finish(warehouse, tally.summary(run_id, "failed"), f"{type(exc).__name__}: {exc}"[:1000])
             raise
         finally:
             pool.close()
+            index.close()
         summary = tally.summary(run_id, "completed")
         _finish(warehouse, summary, None)
     return summary

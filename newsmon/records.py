@@ -89,6 +89,15 @@ class Mention:
 
 
 @dataclass(frozen=True)
+class Fingerprint:
+    """What deduplication needs about a text: exact hash, LSH band keys, how many shingles it has."""
+
+    content_hash: str
+    band_keys: tuple[int, ...]
+    shingles: int
+
+
+@dataclass(frozen=True)
 class Article:
     """A cleaned, language-tagged article ready for the warehouse (extractors -> storage)."""
 
@@ -109,6 +118,7 @@ class Article:
     mentions: tuple[Mention, ...] = ()
     duplicate_of: str | None = None
     similarity: float | None = None
+    fingerprint: Fingerprint | None = None
 
 
 @dataclass(frozen=True)

@@ -116,4 +116,19 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     ),
 )
 
+MIGRATIONS += (
+    (
+        2,
+        "article sequence numbers (the near-duplicate index's high-water mark)",
+        """
+        ALTER TABLE articles ADD COLUMN seq BIGINT;
+        UPDATE articles SET seq = numbered.n
+        FROM (SELECT article_id, row_number() OVER (ORDER BY fetched_at, article_id) AS n FROM articles) AS numbered
+        WHERE articles.article_id = numbered.article_id;
+        """,
+    ),
+    # DuckDB cannot create an index in the transaction that updated the table: a migration of its own.
+    (3, "index on article sequence numbers", "CREATE INDEX articles_seq ON articles (seq);"),
+)
+
 LATEST_VERSION = MIGRATIONS[-1][0]

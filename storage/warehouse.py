@@ -7,7 +7,7 @@ and closes it in between, so analysts can open it read-only between batches.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -286,6 +286,44 @@ def mark_feed_skipped(con: duckdb.DuckDBPyConnection, feed_url: str, name: str) 
     )
 
 
+def new_articles(con: duckdb.DuckDBPyConnection, articles: Sequence[Article]) -> list[Article]:
+    """The articles whose canonical URL is not stored yet, first occurrence in the batch only."""
+    known = known_urls(con, [a.canonical_url for a in articles])
+    fresh: dict[str, Article] = {}
+    for article in articles:
+        if article.canonical_url not in known and article.canonical_url not in fresh:
+            fresh[article.canonical_url] = article
+    return list(fresh.values())
+
+
+def max_seq(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT coalesce(max(seq), 0) FROM articles").fetchone()
+    return int(row[0]) if row else 0
+
+
+def insert_articles(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    articles: Sequence[Article],
+    events: Sequence[LinkEvent],
+    now: datetime,
+) -> int:
+    """Insert new articles (numbered after the last `seq`), their mentions and the batch's link events, in
+    the caller's transaction. Returns the highest `seq` now stored."""
+    first = max_seq(con) + 1
+    rows = [(*_article_row(a, run_id), first + i) for i, a in enumerate(articles)]
+    insert_rows(con, "articles", (*_ARTICLE_COLUMNS, "seq"), rows)
+    mention_rows = [
+        (a.article_id, m.platform, m.alias, m.field, m.position, run_id) for a in articles for m in a.mentions
+    ]
+    insert_rows(con, "mentions", ("article_id", "platform", "alias", "field", "position", "run_id"), mention_rows)
+    event_rows = [(run_id, e.feed_url, e.url, e.outcome, e.reason, now) for e in events]
+    insert_rows(con, "link_events", ("run_id", "feed_url", "url", "outcome", "reason", "recorded_at"), event_rows)
+    for feed_url, count in _count_by_feed(articles).items():
+        con.execute("UPDATE feeds SET articles_total = articles_total + ? WHERE feed_url = ?", [count, feed_url])
+    return first + len(articles) - 1
+
+
 def store_articles(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -293,27 +331,39 @@ def store_articles(
     events: Sequence[LinkEvent],
     now: datetime,
 ) -> list[Article]:
-    """Insert articles whose canonical URL is new (in a transaction the caller holds), their mentions and
-    the batch's link events. Returns the articles actually inserted."""
-    known = known_urls(con, [a.canonical_url for a in articles])
-    fresh: dict[str, Article] = {}
-    for article in articles:
-        if article.canonical_url not in known and article.canonical_url not in fresh:
-            fresh[article.canonical_url] = article
-    rows = [_article_row(a, run_id) for a in fresh.values()]
-    insert_rows(con, "articles", _ARTICLE_COLUMNS, rows)
-    mention_rows = [
-        (a.article_id, m.platform, m.alias, m.field, m.position, run_id) for a in fresh.values() for m in a.mentions
-    ]
-    insert_rows(con, "mentions", ("article_id", "platform", "alias", "field", "position", "run_id"), mention_rows)
-    event_rows = [(run_id, e.feed_url, e.url, e.outcome, e.reason, now) for e in events]
-    insert_rows(con, "link_events", ("run_id", "feed_url", "url", "outcome", "reason", "recorded_at"), event_rows)
-    for feed_url, count in _count_by_feed(fresh.values()).items():
-        con.execute("UPDATE feeds SET articles_total = articles_total + ? WHERE feed_url = ?", [count, feed_url])
-    return list(fresh.values())
+    """`new_articles` + `insert_articles`, for callers that do not deduplicate."""
+    fresh = new_articles(con, articles)
+    insert_articles(con, run_id, fresh, events, now)
+    return fresh
 
 
-def _count_by_feed(articles: Iterator[Article] | Any) -> dict[str, int]:
+SEED_PREFIX = "seed:"
+ARTICLE_PREFIX = "article:"
+
+
+def document_texts(con: duckdb.DuckDBPyConnection, doc_ids: Sequence[str]) -> dict[str, str]:
+    """Texts of indexed documents ('seed:<id>' / 'article:<id>'), for verifying near-duplicate candidates."""
+    seeds = [d.removeprefix(SEED_PREFIX) for d in doc_ids if d.startswith(SEED_PREFIX)]
+    articles = [d.removeprefix(ARTICLE_PREFIX) for d in doc_ids if d.startswith(ARTICLE_PREFIX)]
+    found: dict[str, str] = {}
+    if seeds:
+        rows = con.execute("SELECT seed_id, text FROM seed_documents WHERE seed_id IN (SELECT unnest(?))", [seeds])
+        found.update({SEED_PREFIX + r[0]: r[1] for r in rows.fetchall()})
+    if articles:
+        rows = con.execute("SELECT article_id, text FROM articles WHERE article_id IN (SELECT unnest(?))", [articles])
+        found.update({ARTICLE_PREFIX + r[0]: r[1] for r in rows.fetchall()})
+    return found
+
+
+def articles_after(con: duckdb.DuckDBPyConnection, seq: int, limit: int) -> list[tuple[int, str, str, str]]:
+    """(seq, article_id, title, text) of articles numbered after `seq`, oldest first."""
+    rows = con.execute(
+        "SELECT seq, article_id, title, text FROM articles WHERE seq > ? ORDER BY seq LIMIT ?", [seq, limit]
+    ).fetchall()
+    return [(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows]
+
+
+def _count_by_feed(articles: Iterable[Article]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for article in articles:
         counts[article.feed_url] = counts.get(article.feed_url, 0) + 1

@@ -50,7 +50,8 @@ def test_first_pass_stores_every_language_and_records_failures(tmp_path: Path, s
     summary = monitor_pass(str(write_config(tmp_path, site, [gone])))
     assert summary["status"] == "completed"
     assert (summary["feeds_ok"], summary["feeds_failed"]) == (3, 2)
-    assert summary["articles_new"] == 21 and summary["links_refused"] == 1 and summary["pages_failed"] == 1
+    assert summary["articles_new"] == 20 and summary["articles_duplicate"] == 1
+    assert summary["links_refused"] == 1 and summary["pages_failed"] == 1
     languages = dict(query(tmp_path, "SELECT language, count(*) FROM articles GROUP BY 1"))
     assert languages == {"ja": 6, "zh-cn": 5, "zh-tw": 4, "en": 4, "ko": 2}
     sources = dict(query(tmp_path, "SELECT text_source, count(*) FROM articles GROUP BY 1"))
@@ -60,8 +61,10 @@ def test_first_pass_stores_every_language_and_records_failures(tmp_path: Path, s
     refused = query(tmp_path, "SELECT url, outcome FROM link_events WHERE outcome = 'refused'")
     assert refused == [("http://[::1]:9/internal/admin", "refused")]
     assert query(tmp_path, "SELECT count(*) FROM seed_documents") == [(5,)]
-    run = query(tmp_path, "SELECT status, articles_new, links_refused, feeds_failed FROM runs")
-    assert run == [("completed", 21, 1, 2)]
+    run = query(tmp_path, "SELECT status, articles_new, articles_duplicate, links_refused, feeds_failed FROM runs")
+    assert run == [("completed", 20, 1, 1, 2)]
+    republished = query(tmp_path, "SELECT duplicate_of, similarity > 0.9 FROM articles WHERE url LIKE '%seed-republish%'")
+    assert republished == [("001_5950e2c367f42b74", True)]
     no_mojibake = query(tmp_path, "SELECT count(*) FROM articles WHERE text LIKE '%\ufffd%' OR title LIKE '%\ufffd%'")
     assert no_mojibake == [(0,)]
     big5 = query(tmp_path, "SELECT title FROM articles WHERE feed_url LIKE '%taiwan-ec%' ORDER BY title")

@@ -6,12 +6,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from extractors.seeds import parse_seed
 from newsmon.records import Article, FeedPoll, LinkEvent, Mention
 from storage import warehouse as wh
-from storage.schema import LATEST_VERSION
+from storage.schema import LATEST_VERSION, MIGRATIONS
 from storage.warehouse import Warehouse, WarehouseError
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -37,8 +38,26 @@ def test_schema_is_versioned_and_migrates_once(tmp_path: Path) -> None:
     with store.session():
         pass
     with store.session() as con:
-        rows = con.execute("SELECT version FROM schema_migrations").fetchall()
-    assert rows == [(LATEST_VERSION,)]
+        rows = con.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()
+    assert rows == [(v,) for v in range(1, LATEST_VERSION + 1)]
+
+
+def test_version_1_warehouse_with_data_upgrades_in_place(tmp_path: Path) -> None:
+    """A warehouse written before article numbering existed gets `seq` filled in, oldest first."""
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMPTZ DEFAULT now())")
+    con.execute(MIGRATIONS[0][2])
+    con.execute("INSERT INTO schema_migrations (version, name) VALUES (1, 'core tables')")
+    for i, when in enumerate(["2026-01-02", "2026-01-01"]):
+        con.execute(
+            "INSERT INTO articles (article_id, url, canonical_url, feed_url, title, text, text_source, language, "
+            "fetched_at, content_hash, run_id) VALUES (?, ?, ?, 'f', 't', 'x', 'feed', 'en', ?, 'h', 'r')",
+            [f"a{i}", f"https://e/{i}", f"https://e/{i}", when],
+        )
+    con.close()
+    with Warehouse(path).session() as upgraded:
+        assert upgraded.execute("SELECT article_id, seq FROM articles ORDER BY seq").fetchall() == [("a1", 1), ("a0", 2)]
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:

@@ -1,0 +1,111 @@
+"""Mark each new article of a batch as an original or a duplicate of an earlier document.
+
+Earlier documents are the seeds and every stored article (found through the LSH index) and the articles
+before it in the same batch. Exact duplicates (same folded-text hash) are found first; near duplicates are
+candidates sharing an LSH band, verified exactly on their shingles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+
+from extractors.dedup import PARAMETERS, Candidate, best_original, fingerprint, shingle_hashes
+from newsmon.records import Article
+from storage import warehouse as wh
+from storage.lsh import IndexedDoc, LshIndex
+from storage.warehouse import ARTICLE_PREFIX, SEED_PREFIX
+
+CATCH_UP_CHUNK = 1000
+_BATCH_AGE = 1 << 62  # batch articles are younger than everything indexed
+
+
+def index_path(warehouse: Path) -> Path:
+    return warehouse.with_name(warehouse.name + ".lsh.sqlite")
+
+
+def public_id(doc_id: str) -> str:
+    """'seed:000_…' -> '000_…', 'article:ab12…' -> 'ab12…' (what `duplicate_of` holds)."""
+    return doc_id.split(":", 1)[1]
+
+
+def open_index(warehouse: Path) -> LshIndex:
+    return LshIndex(index_path(warehouse), PARAMETERS)
+
+
+def catch_up(index: LshIndex, con: duckdb.DuckDBPyConnection) -> tuple[int, bool]:
+    """Bring the index in step with the warehouse: seeds, then articles after the high-water mark.
+
+    Returns (documents added, whether the index had to be rebuilt because it was ahead of the warehouse).
+    """
+    rebuilt = index.high_water > wh.max_seq(con)
+    if rebuilt:
+        index.clear()
+    seeds = dict(con.execute("SELECT seed_id, text FROM seed_documents").fetchall())
+    present = index.indexed(SEED_PREFIX + seed_id for seed_id in seeds)
+    missing = [
+        (SEED_PREFIX + sid, fingerprint(text))
+        for sid, text in sorted(seeds.items())
+        if SEED_PREFIX + sid not in present
+    ]
+    index.add(missing)
+    added = len(missing)
+    while rows := wh.articles_after(con, index.high_water, CATCH_UP_CHUNK):
+        index.add([(ARTICLE_PREFIX + aid, fingerprint(text or title)) for _, aid, title, text in rows], rows[-1][0])
+        added += len(rows)
+    return added, rebuilt
+
+
+def _stored_candidates(
+    articles: Sequence[Article], index: LshIndex
+) -> tuple[dict[str, IndexedDoc], dict[int, list[IndexedDoc]]]:
+    prints = [a.fingerprint for a in articles if a.fingerprint is not None]
+    exact = index.same_hash(p.content_hash for p in prints)
+    banded = index.sharing_bands(key for p in prints for key in p.band_keys)
+    return exact, banded
+
+
+def mark_duplicates(
+    articles: Sequence[Article], index: LshIndex, texts: Callable[[Sequence[str]], dict[str, str]]
+) -> list[Article]:
+    """The same articles with `duplicate_of` / `similarity` set where they repeat an earlier document."""
+    exact, banded = _stored_candidates(articles, index)
+    stored_docs = {doc.doc_id: doc for docs in banded.values() for doc in docs}
+    stored_text = texts(sorted(stored_docs)) if stored_docs else {}
+    stored_hashes = {doc_id: shingle_hashes(text) for doc_id, text in stored_text.items()}
+    batch_by_hash: dict[str, str] = {}
+    batch_by_key: dict[int, list[Candidate]] = {}
+    marked: list[Article] = []
+    for position, article in enumerate(articles):
+        fp = article.fingerprint
+        if fp is None:
+            marked.append(article)
+            continue
+        doc_id = ARTICLE_PREFIX + article.article_id
+        original: tuple[str, float] | None = None
+        if fp.content_hash in exact:
+            original = (exact[fp.content_hash].doc_id, 1.0)
+        elif fp.content_hash in batch_by_hash:
+            original = (batch_by_hash[fp.content_hash], 1.0)
+        else:
+            mine = shingle_hashes(article.text)
+            candidates = {
+                doc.doc_id: Candidate(doc.doc_id, doc.doc, stored_hashes[doc.doc_id])
+                for key in fp.band_keys
+                for doc in banded.get(key, [])
+                if doc.doc_id in stored_hashes
+            }
+            candidates.update({c.doc_id: c for key in fp.band_keys for c in batch_by_key.get(key, [])})
+            original = best_original(mine, list(candidates.values()))
+            batch_entry = Candidate(doc_id, _BATCH_AGE + position, mine)
+            for key in fp.band_keys:
+                batch_by_key.setdefault(key, []).append(batch_entry)
+        batch_by_hash.setdefault(fp.content_hash, doc_id)
+        if original is None:
+            marked.append(article)
+        else:
+            marked.append(replace(article, duplicate_of=public_id(original[0]), similarity=original[1]))
+    return marked
