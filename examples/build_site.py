@@ -49,11 +49,24 @@ FEEDS = {
 }
 
 
+def _sentences(text: str) -> list[str]:
+    return [s + "。" for s in text.split("。") if s.strip()]
+
+
 def paragraphs_of(article: dict[str, Any]) -> list[str]:
-    if "republish_seed" in article:
-        raw = (SEEDS / f"{article['republish_seed']}.txt").read_text(encoding="utf-8")
-        return [line.strip() for line in raw.splitlines() if line.strip()][1:]
-    return list(article.get("paragraphs", []))
+    """The article's paragraphs; a republished seed is copied whole, as an excerpt, or lightly edited."""
+    if "republish_seed" not in article:
+        return list(article.get("paragraphs", []))
+    raw = (SEEDS / f"{article['republish_seed']}.txt").read_text(encoding="utf-8")
+    lines = [line.strip() for line in raw.splitlines() if line.strip()]
+    mode = article.get("mode", "whole")
+    if mode == "excerpt":
+        sentences = _sentences(" ".join(lines))
+        return [*sentences[: len(sentences) * 2 // 3], "続きを読む"]
+    if mode == "edited":
+        kept = [line for line in lines[1:] if not line.startswith("- ")]
+        return ["編集部注：本稿は読者の要望により再掲載するものです。", *kept]
+    return lines[1:]
 
 
 def render_page(article: dict[str, Any], others: list[dict[str, Any]]) -> str:

@@ -27,7 +27,7 @@ def choose_text(entry: FeedEntry, page: ExtractedPage | None, title: str) -> tup
     """The page's article text when it has one at least as long as the feed's, else the feed's text."""
     feed_text = clean_text(_feed_text(entry), title)
     if page is not None:
-        page_text = clean_text(page.text, title)
+        page_text = clean_text(page.text, title, page.title)
         if page_text and len(page_text) >= min(len(feed_text), 200):
             return page_text, "page"
     return feed_text, "feed"

@@ -117,13 +117,13 @@ def _drop_trailing_teasers(lines: list[str]) -> list[str]:
     return lines[:cut] if ellipses >= 2 else lines
 
 
-def _drop_repeats(lines: list[str], title: str) -> list[str]:
+def _drop_repeats(lines: list[str], titles: tuple[str, ...]) -> list[str]:
     seen: set[str] = set()
-    title_key = fold_for_matching(title).strip()
+    title_keys = {fold_for_matching(title).strip() for title in titles} - {""}
     out: list[str] = []
     for line in lines:
         key = fold_for_matching(line).strip()
-        if key and (key == title_key or (len(key) >= 10 and key in seen)):
+        if key and (key in title_keys or (len(key) >= 10 and key in seen)):
             continue
         seen.add(key)
         out.append(line)
@@ -137,11 +137,12 @@ def _strip_credit_tail(text: str) -> str:
     return text[: match.start()].rstrip() if match else text
 
 
-def clean_text(text: str, title: str = "") -> str:
-    """Normalised article body without boilerplate lines; `title` lines repeated in the body are dropped."""
+def clean_text(text: str, *titles: str) -> str:
+    """Normalised article body without boilerplate lines; lines repeating one of `titles` (the feed's and
+    the page's headline) are dropped."""
     lines = normalize_text(text).split("\n")
     lines = [line for line in lines if not _is_junk_line(line)]
     lines = _drop_related_blocks(lines)
     lines = _drop_trailing_teasers(lines)
-    lines = _drop_repeats(lines, title)
+    lines = _drop_repeats(lines, titles)
     return _strip_credit_tail(normalize_text("\n".join(lines)))

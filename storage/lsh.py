@@ -72,7 +72,7 @@ class LshIndex:
         self._con.execute("BEGIN")
         self._con.execute("DELETE FROM bands")
         self._con.execute("DELETE FROM docs")
-        self._con.execute("DELETE FROM meta")
+        self._con.execute("DELETE FROM meta WHERE name = ?", (HIGH_WATER,))
         self._con.execute("COMMIT")
 
     @property

@@ -50,21 +50,25 @@ def test_first_pass_stores_every_language_and_records_failures(tmp_path: Path, s
     summary = monitor_pass(str(write_config(tmp_path, site, [gone])))
     assert summary["status"] == "completed"
     assert (summary["feeds_ok"], summary["feeds_failed"]) == (3, 2)
-    assert summary["articles_new"] == 20 and summary["articles_duplicate"] == 1
+    assert summary["articles_new"] == 20 and summary["articles_duplicate"] == 3
     assert summary["links_refused"] == 1 and summary["pages_failed"] == 1
     languages = dict(query(tmp_path, "SELECT language, count(*) FROM articles GROUP BY 1"))
-    assert languages == {"ja": 6, "zh-cn": 5, "zh-tw": 4, "en": 4, "ko": 2}
+    assert languages == {"ja": 8, "zh-cn": 5, "zh-tw": 4, "en": 4, "ko": 2}
     sources = dict(query(tmp_path, "SELECT text_source, count(*) FROM articles GROUP BY 1"))
-    assert sources == {"page": 19, "feed": 2}
+    assert sources == {"page": 21, "feed": 2}
     failing = dict(query(tmp_path, "SELECT name, last_error FROM feeds WHERE consecutive_failures > 0"))
     assert "HTML page" in failing["broken"] and failing["gone"] == "HTTP 404"
     refused = query(tmp_path, "SELECT url, outcome FROM link_events WHERE outcome = 'refused'")
     assert refused == [("http://[::1]:9/internal/admin", "refused")]
     assert query(tmp_path, "SELECT count(*) FROM seed_documents") == [(5,)]
     run = query(tmp_path, "SELECT status, articles_new, articles_duplicate, links_refused, feeds_failed FROM runs")
-    assert run == [("completed", 20, 1, 1, 2)]
-    republished = query(tmp_path, "SELECT duplicate_of, similarity > 0.9 FROM articles WHERE url LIKE '%seed-republish%'")
-    assert republished == [("001_5950e2c367f42b74", True)]
+    assert run == [("completed", 20, 3, 1, 2)]
+    republished = query(tmp_path, "SELECT url, duplicate_of FROM articles WHERE duplicate_of IS NOT NULL ORDER BY url")
+    assert [(url.rsplit("/", 1)[1].split("?")[0], seed) for url, seed in republished] == [
+        ("ja-seed-edited.html", "003_2ea41e9ab945de84"),
+        ("ja-seed-excerpt.html", "000_2cd9d1cc6badb44b"),
+        ("ja-seed-republish.html", "001_5950e2c367f42b74"),
+    ]
     no_mojibake = query(tmp_path, "SELECT count(*) FROM articles WHERE text LIKE '%\ufffd%' OR title LIKE '%\ufffd%'")
     assert no_mojibake == [(0,)]
     big5 = query(tmp_path, "SELECT title FROM articles WHERE feed_url LIKE '%taiwan-ec%' ORDER BY title")
@@ -79,8 +83,8 @@ def test_unchanged_second_pass_fetches_and_stores_nothing(tmp_path: Path, site: 
     assert second["feeds_unchanged"] == 3 and second["feeds_ok"] == 0
     assert second["articles_new"] == 0 and second["entries_seen"] == 0
     assert page_fetches(site) == fetched_before
-    assert query(tmp_path, "SELECT count(*) FROM articles") == [(21,)]
-    assert query(tmp_path, "SELECT count(*), count(DISTINCT canonical_url) FROM articles") == [(21, 21)]
+    assert query(tmp_path, "SELECT count(*) FROM articles") == [(23,)]
+    assert query(tmp_path, "SELECT count(*), count(DISTINCT canonical_url) FROM articles") == [(23, 23)]
 
 
 def test_changed_feed_fetches_only_the_new_entry(tmp_path: Path, site: SiteServer) -> None:

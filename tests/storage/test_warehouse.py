@@ -46,7 +46,10 @@ def test_version_1_warehouse_with_data_upgrades_in_place(tmp_path: Path) -> None
     """A warehouse written before article numbering existed gets `seq` filled in, oldest first."""
     path = tmp_path / "w.duckdb"
     con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMPTZ DEFAULT now())")
+    con.execute(
+        "CREATE TABLE schema_migrations "
+        "(version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMPTZ DEFAULT now())"
+    )
     con.execute(MIGRATIONS[0][2])
     con.execute("INSERT INTO schema_migrations (version, name) VALUES (1, 'core tables')")
     for i, when in enumerate(["2026-01-02", "2026-01-01"]):
@@ -57,7 +60,10 @@ def test_version_1_warehouse_with_data_upgrades_in_place(tmp_path: Path) -> None
         )
     con.close()
     with Warehouse(path).session() as upgraded:
-        assert upgraded.execute("SELECT article_id, seq FROM articles ORDER BY seq").fetchall() == [("a1", 1), ("a0", 2)]
+        assert upgraded.execute("SELECT article_id, seq FROM articles ORDER BY seq").fetchall() == [
+            ("a1", 1),
+            ("a0", 2),
+        ]
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
