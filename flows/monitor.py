@@ -28,8 +28,9 @@ from extractors.seeds import SEED_SKIP_STEMS, SeedDocument, parse_seed
 from flows.dedupe import catch_up, mark_duplicates, open_index
 from flows.feeds import poll_feed
 from flows.http import HttpFetcher
+from flows.notify import DeliveryReport, deliver_pending, fault_point, queue_matches, queue_spikes
 from flows.pages import EntryResult, ProcessSettings, fetch_and_extract, make_pool
-from newsmon.config import Config, FeedConfig, load_config
+from newsmon.config import AlertRule, Config, FeedConfig, load_config
 from newsmon.polling import failure_weight, is_due, next_poll_after_failure, next_poll_after_success
 from newsmon.records import Article, FeedEntry, FeedPoll, LinkEvent, PassSummary
 from storage import warehouse as wh
@@ -71,6 +72,8 @@ class _Tally:
     new: list[Article] = field(default_factory=list)
     events: list[LinkEvent] = field(default_factory=list)
     failed_feeds: list[tuple[str, str]] = field(default_factory=list)
+    notifications_sent: int = 0
+    notifications_failed: int = 0
 
     def summary(self, run_id: str, status: Any) -> PassSummary:
         kinds = Counter(e.outcome for e in self.events)
@@ -93,6 +96,8 @@ class _Tally:
             links_refused=kinds["refused"],
             pages_failed=kinds["page_failed"],
             entries_dropped=kinds["too_short"] + kinds["invalid_url"] + kinds["over_limit"],
+            notifications_sent=self.notifications_sent,
+            notifications_failed=self.notifications_failed,
             new_by_language=_ranked(languages),
             new_by_platform=_ranked(platforms),
             new_by_topic=_ranked(topics),
@@ -136,19 +141,34 @@ def fetch_extract_task(
     return fetch_and_extract(entries, fetcher, pool.get, settings, max_page_bytes, progress)
 
 
+@dataclass(frozen=True)
+class _Writer:
+    """Everything a batch write needs: the warehouse, the near-duplicate index, the run and the rules."""
+
+    warehouse: Warehouse
+    index: LshIndex
+    run_id: str
+    rules: tuple[AlertRule, ...]
+
+
 @task(name="store-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
-def store_batch_task(
-    warehouse: Warehouse, index: LshIndex, run_id: str, articles: Sequence[Article], events: Sequence[LinkEvent]
-) -> list[Article]:
-    """One transaction: keep articles with new canonical URLs, mark duplicates, insert. Then index them."""
-    with warehouse.transaction() as con:
+def store_batch_task(writer: _Writer, articles: Sequence[Article], events: Sequence[LinkEvent]) -> list[Article]:
+    """One transaction: keep articles with new canonical URLs, mark duplicates, insert them and queue their
+    alert notifications (the outbox). Then add them to the near-duplicate index. Safe to retry."""
+    with writer.warehouse.transaction() as con:
         fresh = wh.new_articles(con, articles)
-        marked = mark_duplicates(fresh, index, lambda ids: wh.document_texts(con, ids))
-        high_water = wh.insert_articles(con, run_id, marked, events, datetime.now(UTC))
-    index.add([(ARTICLE_PREFIX + a.article_id, a.fingerprint) for a in marked if a.fingerprint], high_water)
+        marked = mark_duplicates(fresh, writer.index, lambda ids: wh.document_texts(con, ids))
+        high_water = wh.insert_articles(con, writer.run_id, marked, events, datetime.now(UTC))
+        queued = queue_matches(con, writer.rules, marked, writer.run_id)
+    fault_point("after-store")
+    writer.index.add([(ARTICLE_PREFIX + a.article_id, a.fingerprint) for a in marked if a.fingerprint], high_water)
     duplicates = sum(1 for a in marked if a.duplicate_of)
     get_run_logger().info(
-        "stored %d new articles (%d duplicates), %d link events", len(marked), duplicates, len(events)
+        "stored %d new articles (%d duplicates), %d link events, %d notifications queued",
+        len(marked),
+        duplicates,
+        len(events),
+        queued,
     )
     return marked
 
@@ -212,10 +232,8 @@ def _poll_due_feeds(
 
 def _process_batches(
     config: Config,
-    warehouse: Warehouse,
-    index: LshIndex,
+    writer: _Writer,
     fetcher: HttpFetcher,
-    run_id: str,
     entries: Sequence[FeedEntry],
     tally: _Tally,
     pool: _LazyPool,
@@ -231,11 +249,11 @@ def _process_batches(
         if start == 0:
             events = [*tally.events, *events]  # feed-level link events go with the first batch
             tally.events.clear()
-        stored = store_batch_task(warehouse, index, run_id, articles, events)
+        stored = store_batch_task(writer, articles, events)
         tally.new.extend(stored)
         tally.events.extend(events)
     if not entries and tally.events:
-        store_batch_task(warehouse, index, run_id, [], tally.events)
+        store_batch_task(writer, [], tally.events)
 
 
 def _prepare(warehouse: Warehouse, config: Config, run_id: str, now: datetime) -> dict[str, FeedState]:
@@ -295,7 +313,9 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
                 _record_polls(warehouse, config, polls, states, datetime.now(UTC))
                 entries, tally.entries_seen, tally.entries_known = _new_entries(warehouse, [p for p, _ in polls])
                 logger.info("%d new entries to fetch (%d already known)", len(entries), tally.entries_known)
-                _process_batches(config, warehouse, index, fetcher, run_id, entries, tally, pool)
+                writer = _Writer(warehouse, index, run_id, config.alerts)
+                _process_batches(config, writer, fetcher, entries, tally, pool)
+            _notify(warehouse, config, run_id, tally)
         except BaseException as exc:
             _finish(warehouse, tally.summary(run_id, "failed"), f"{type(exc).__name__}: {exc}"[:1000])
             raise
@@ -305,6 +325,26 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
         summary = tally.summary(run_id, "completed")
         _finish(warehouse, summary, None)
     return summary
+
+
+@task(name="deliver-alerts", cache_policy=NO_CACHE)
+def deliver_alerts_task(warehouse: Warehouse, config: Config) -> DeliveryReport:
+    report = deliver_pending(warehouse, config)
+    if report.messages:
+        get_run_logger().info(
+            "alerts: %d messages, %d notifications sent, %d failed", report.messages, report.sent, report.failed
+        )
+    return report
+
+
+def _notify(warehouse: Warehouse, config: Config, run_id: str, tally: _Tally) -> None:
+    if not config.alerts:
+        return
+    with warehouse.transaction() as con:
+        queue_spikes(con, config.alerts, run_id, datetime.now(UTC))
+    fault_point("before-delivery")
+    report = deliver_alerts_task(warehouse, config)
+    tally.notifications_sent, tally.notifications_failed = report.sent, report.failed
 
 
 def _finish(warehouse: Warehouse, summary: PassSummary, error: str | None) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -46,11 +48,31 @@ def process_entry(
     return build_article(entry, page, fetched_at, settings.limits, classifier_for(settings.taxonomy))
 
 
+_WATCH_SECONDS = 1.0
+
+
+def _exit_when_gone(pass_pid: int) -> None:
+    while True:
+        time.sleep(_WATCH_SECONDS)
+        try:
+            os.kill(pass_pid, 0)
+        except ProcessLookupError:
+            os._exit(0)
+
+
+def _watch_pass(pass_pid: int) -> None:
+    """Worker initializer: a worker blocks on its task queue forever if the pass is SIGKILLed (the queue's
+    write end lives in the worker too), so each worker exits by itself once the pass process is gone."""
+    threading.Thread(target=_exit_when_gone, args=(pass_pid,), name="newsmon-watch-pass", daemon=True).start()
+
+
 def make_pool(workers: int) -> ProcessPoolExecutor:
     """Worker processes started by a fork server that has the extractors imported once."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["extractors.article", "extractors.pages", "flows.pages"])
-    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=context)
+    return ProcessPoolExecutor(
+        max_workers=workers or os.cpu_count() or 1, mp_context=context, initializer=_watch_pass, initargs=(os.getpid(),)
+    )
 
 
 def _failure_event(entry: FeedEntry, error: FetchError) -> LinkEvent:

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+import apprise
 import yaml
 
+from alerts.keywords import KeywordError, compile_keyword
 from extractors.classify import classifier_for
 from extractors.language import normalize_language_tag
 from extractors.taxonomy import Taxonomy, TaxonomyError
@@ -38,6 +40,15 @@ class FeedConfig:
 
 
 @dataclass(frozen=True)
+class SpikeSettings:
+    """Notify when a platform's originals on the current day exceed mean + sigma x stdev of the days before."""
+
+    days: int = 14
+    sigma: float = 3.0
+    min_mentions: int = 5
+
+
+@dataclass(frozen=True)
 class AlertRule:
     name: str
     platforms: tuple[str, ...] = ()
@@ -46,6 +57,14 @@ class AlertRule:
     keywords: tuple[str, ...] = ()
     include_duplicates: bool = False
     notify: tuple[str, ...] = ()
+    max_per_message: int = 20
+    spike: SpikeSettings | None = None
+
+
+@dataclass(frozen=True)
+class NotificationSettings:
+    max_attempts: int = 5  # after this many failed deliveries a notification stays 'failed' (given up)
+    timeout_seconds: float = 15.0
 
 
 @dataclass(frozen=True)
@@ -68,6 +87,7 @@ class Config:
     pipeline: PipelineSettings
     feeds: tuple[FeedConfig, ...]
     alerts: tuple[AlertRule, ...] = field(default=())
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
     # (name, YAML text) of the bundled taxonomy and the user's `taxonomy:` file, merged in this order.
     taxonomy_sources: tuple[tuple[str, str], ...] = ()
 
@@ -218,10 +238,33 @@ def _expand_env(value: str, key: str, reader: _Reader) -> str:
     return _ENV_VAR.sub(substitute, value)
 
 
+def _spike(reader: _Reader, raw: Any, key: str) -> SpikeSettings | None:
+    if raw is None or raw is False:
+        return None
+    if raw is True:
+        return SpikeSettings()
+    converters: dict[str, Callable[[Any, str], Any]] = {
+        "days": lambda v, k: reader.integer(v, k, 2),
+        "sigma": lambda v, k: reader.number(v, k, 0),
+        "min_mentions": lambda v, k: reader.integer(v, k, 1),
+    }
+    return _dataclass_from(reader, SpikeSettings, raw, key, converters)
+
+
 def _alerts(reader: _Reader, raw: Any) -> tuple[AlertRule, ...]:
     if raw is None:
         return ()
-    allowed = {"name", "platforms", "topics", "languages", "keywords", "include_duplicates", "notify"}
+    allowed = {
+        "name",
+        "platforms",
+        "topics",
+        "languages",
+        "keywords",
+        "include_duplicates",
+        "notify",
+        "max_per_message",
+        "spike",
+    }
     rules: list[AlertRule] = []
     names: set[str] = set()
     for index, item in enumerate(reader.typed(raw, "alerts", list, "a list of rules")):
@@ -250,12 +293,34 @@ def _alerts(reader: _Reader, raw: Any) -> tuple[AlertRule, ...]:
                     )
                 ),
                 notify=notify,
+                max_per_message=reader.integer(entry.get("max_per_message", 20), f"{key}.max_per_message", 1),
+                spike=_spike(reader, entry.get("spike"), f"{key}.spike"),
             )
         )
+        if not notify:
+            raise reader.fail(f"{key}.notify", "a rule needs at least one Apprise URL to notify")
     return tuple(rules)
 
 
-_TOP_LEVEL = {"warehouse", "seeds", "taxonomy", "network", "polling", "pipeline", "feeds", "alerts"}
+def _notifications(reader: _Reader, raw: Any) -> NotificationSettings:
+    converters: dict[str, Callable[[Any, str], Any]] = {
+        "max_attempts": lambda v, k: reader.integer(v, k, 1),
+        "timeout_seconds": lambda v, k: reader.number(v, k, 1),
+    }
+    return _dataclass_from(reader, NotificationSettings, raw, "notifications", converters)
+
+
+_TOP_LEVEL = {
+    "warehouse",
+    "seeds",
+    "taxonomy",
+    "network",
+    "polling",
+    "pipeline",
+    "feeds",
+    "alerts",
+    "notifications",
+}
 
 
 def parse_config(text: str, path: Path) -> Config:
@@ -279,6 +344,7 @@ def parse_config(text: str, path: Path) -> Config:
         pipeline=_pipeline(reader, top.get("pipeline")),
         feeds=_feeds(reader, top.get("feeds")),
         alerts=_alerts(reader, top.get("alerts")),
+        notifications=_notifications(reader, top.get("notifications")),
     )
 
 
@@ -319,11 +385,14 @@ def _check_alerts(config: Config, taxonomy: Taxonomy) -> None:
                     f"{key}.languages", f"{language!r} is not a language code such as ja, en, zh-cn, zh-tw, und"
                 )
         for keyword in rule.keywords:
-            if len(keyword) > 2 and keyword.startswith("/") and keyword.endswith("/"):
-                try:
-                    re.compile(keyword[1:-1])
-                except re.error as exc:
-                    raise reader.fail(f"{key}.keywords", f"bad regular expression {keyword!r}: {exc}") from None
+            try:
+                compile_keyword(keyword)
+            except KeywordError as exc:
+                raise reader.fail(f"{key}.keywords", str(exc)) from None
+        for index, url in enumerate(rule.notify):
+            if apprise.Apprise.instantiate(url) is None:
+                # Never echo the URL: it may hold a webhook token.
+                raise reader.fail(f"{key}.notify[{index}]", "not an Apprise URL this installation can send to")
 
 
 def load_config(path: Path) -> Config:

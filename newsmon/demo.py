@@ -7,6 +7,7 @@ replaced by the server's address at request time, so feeds link to wherever the 
 from __future__ import annotations
 
 import http.server
+import json
 import mimetypes
 import threading
 import time
@@ -24,10 +25,23 @@ DEMO_DIR = Path("demo-output")
 PLACEHOLDER = b"{{BASE_URL}}"
 # Served with these content types (no charset: the pipeline must find the encoding itself).
 _TYPES = {".xml": "application/rss+xml", ".atom": "application/atom+xml", ".html": "text/html"}
+SYNDICATION_SQL = """WITH RECURSIVE chain (article_id, original, depth) AS (
+    SELECT article_id, duplicate_of, 1 FROM articles WHERE duplicate_of IS NOT NULL
+    UNION ALL
+    SELECT chain.article_id, up.duplicate_of, chain.depth + 1
+    FROM chain JOIN articles AS up ON up.article_id = chain.original WHERE up.duplicate_of IS NOT NULL
+)
+SELECT roots.original, left(coalesce(s.title, a.title), 30) AS title, count(*) AS copies,
+       list(DISTINCT c.source) AS republished_by
+FROM (SELECT article_id, arg_max(original, depth) AS original FROM chain GROUP BY article_id) AS roots
+JOIN articles AS c USING (article_id)
+LEFT JOIN seed_documents AS s ON s.seed_id = roots.original
+LEFT JOIN articles AS a ON a.article_id = roots.original
+GROUP BY ALL ORDER BY copies DESC;"""
 EXAMPLE_QUERIES: tuple[tuple[str, str], ...] = (
     (
-        "New articles per language and where their text came from",
-        "SELECT language, text_source, count(*) AS articles FROM articles\nGROUP BY ALL ORDER BY articles DESC;",
+        "Syndication: each original (seed or article) with how many copies were found, and where",
+        SYNDICATION_SQL,
     ),
     (
         "Which platforms were mentioned with which topics this week (originals only)",
@@ -78,17 +92,57 @@ class _SiteHandler(http.server.BaseHTTPRequestHandler):
         return
 
 
+class WebhookReceiver(http.server.ThreadingHTTPServer):
+    """A local JSON webhook endpoint (what Apprise's json:// posts to); keeps every message it got."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _WebhookHandler)
+        self.received: list[dict[str, Any]] = []
+        self.headers_seen: list[dict[str, str]] = []
+        self.lock = threading.Lock()
+
+    @property
+    def apprise_url(self) -> str:
+        return f"json://127.0.0.1:{self.server_address[1]}/hooks/newsmon"
+
+
+class _WebhookHandler(http.server.BaseHTTPRequestHandler):
+    server: WebhookReceiver
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        payload = json.loads(self.rfile.read(length) or b"{}")
+        with self.server.lock:
+            self.server.received.append(payload)
+            self.server.headers_seen.append(dict(self.headers.items()))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@contextmanager
+def running(server: http.server.ThreadingHTTPServer) -> Iterator[None]:
+    """Serve in a background thread for the duration of the block."""
+    thread = threading.Thread(target=server.serve_forever, name="newsmon-demo-server", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @contextmanager
 def serve_site(site: Path) -> Iterator[SiteServer]:
     """Serve `site` on 127.0.0.1 (a free port) for the duration of the block."""
     server = SiteServer(site)
-    thread = threading.Thread(target=server.serve_forever, name="newsmon-demo-site", daemon=True)
-    thread.start()
-    try:
+    with running(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def demo_feeds(site: Path, base: str) -> list[dict[str, str]]:
@@ -96,15 +150,30 @@ def demo_feeds(site: Path, base: str) -> list[dict[str, str]]:
     return [{"url": f"{base}/feeds/{p.name}", "name": p.stem} for p in sorted((site / "feeds").iterdir())]
 
 
-def write_demo_config(folder: Path, warehouse: Path, base: str, site: Path) -> Path:
+def write_demo_config(folder: Path, warehouse: Path, base: str, site: Path, webhook: str) -> Path:
     config = {
         "warehouse": str(warehouse.resolve()),
         "network": {"allow_hosts": ["127.0.0.1"], "retries": 0},
         "feeds": [*demo_feeds(site, base), {"url": f"{base}/feeds-moved/gone.xml", "name": "gone (404)"}],
+        "alerts": [
+            {
+                "name": "pdd-temu-pricing",
+                "platforms": ["pinduoduo", "temu"],
+                "topics": ["pricing", "cross-border"],
+                "notify": [webhook],
+            }
+        ],
     }
     path = folder / "demo-config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+def _print_received(messages: list[dict[str, Any]]) -> None:
+    print(f"\nThe local webhook receiver got {len(messages)} alert message(s):")
+    for message in messages:
+        print(f"\n  {message.get('title', '')}")
+        print("    " + str(message.get("message", "")).replace("\n", "\n    "))
 
 
 def _print_queries(warehouse: Path) -> None:
@@ -128,13 +197,15 @@ def run_demo(warehouse: Path | None) -> int:
     site = sample_site_dir()
     warehouse = (warehouse or DEMO_DIR / "newsmon.duckdb").resolve()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with serve_site(site) as server:
+    receiver = WebhookReceiver()
+    with serve_site(site) as server, running(receiver):
         base = server.base_url
-        print(f"Serving the sample site {site} at {base}")
-        config_path = write_demo_config(warehouse.parent, warehouse, base, site)
+        print(f"Serving the sample site {site} at {base}; alert webhook receiver at {receiver.apprise_url}")
+        config_path = write_demo_config(warehouse.parent, warehouse, base, site, receiver.apprise_url)
         print(f"Config written to {config_path}; running one pass into {warehouse}\n")
         started = time.monotonic()
         result = monitor_pass(str(config_path), poll_all=True)
     print("\n" + format_summary(summary_from_dict(result), time.monotonic() - started))
+    _print_received(receiver.received)
     _print_queries(warehouse)
     return 0

@@ -24,8 +24,12 @@ SELECT run_id, started_at, finished_at, status, feeds_ok, feeds_failed, articles
 FROM runs ORDER BY started_at DESC LIMIT 5
 """
 _NOTIFY_SQL = """
-SELECT rule, status, count(*), max(last_error) FROM notifications
-WHERE status <> 'sent' GROUP BY rule, status ORDER BY rule, status
+SELECT rule,
+       CASE WHEN status = 'failed' AND attempts >= ? THEN 'gave up after ' || attempts || ' attempts'
+            WHEN status = 'failed' THEN 'failed, will be retried on the next pass'
+            ELSE status END AS state,
+       count(*), max(last_error), min(created_at)
+FROM notifications WHERE status <> 'sent' GROUP BY ALL ORDER BY rule, state
 """
 
 
@@ -63,10 +67,11 @@ def render_status(config: Config) -> str:
     with Warehouse(config.warehouse).session(read_only=True) as con:
         lines = _feed_lines(con, {f.url for f in config.feeds})
         lines += ["", *_run_lines(con.execute(_RUNS_SQL).fetchall())]
-        pending = con.execute(_NOTIFY_SQL).fetchall()
+        pending = con.execute(_NOTIFY_SQL, [config.notifications.max_attempts]).fetchall()
     lines += ["", "Notifications not yet delivered:"]
     lines += [
-        f"  {rule}: {count} {status}" + (f" (last error: {err})" if err else "") for rule, status, count, err in pending
+        f"  {rule}: {count} {state}, oldest queued {_when(since)}" + (f"\n          last error: {err}" if err else "")
+        for rule, state, count, err, since in pending
     ]
     if not pending:
         lines.append("  none")

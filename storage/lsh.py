@@ -90,17 +90,16 @@ class LshIndex:
         """Add documents (idempotent per doc_id) and move the article high-water mark, in one transaction."""
         self._con.execute("BEGIN")
         try:
+            rows: list[tuple[int, int]] = []
             for doc_id, fingerprint in entries:
                 cursor = self._con.execute(
                     "INSERT OR IGNORE INTO docs (doc_id, content_hash, shingles) VALUES (?, ?, ?)",
                     (doc_id, fingerprint.content_hash, fingerprint.shingles),
                 )
-                if cursor.rowcount:
-                    doc = cursor.lastrowid
-                    self._con.executemany(
-                        "INSERT OR IGNORE INTO bands (key, doc) VALUES (?, ?)",
-                        [(key, doc) for key in fingerprint.band_keys],
-                    )
+                if cursor.rowcount and cursor.lastrowid is not None:
+                    rows.extend((key, cursor.lastrowid) for key in fingerprint.band_keys)
+            rows.sort()  # B-tree inserts in key order touch each page once
+            self._con.executemany("INSERT OR IGNORE INTO bands (key, doc) VALUES (?, ?)", rows)
             if high_water is not None:
                 self._set_meta(HIGH_WATER, str(max(high_water, self.high_water)))
             self._con.execute("COMMIT")

@@ -129,6 +129,22 @@ MIGRATIONS += (
     ),
     # DuckDB cannot create an index in the transaction that updated the table: a migration of its own.
     (3, "index on article sequence numbers", "CREATE INDEX articles_seq ON articles (seq);"),
+    (
+        4,
+        "platform spikes (their notifications are outbox rows with article_id 'spike:<platform>:<day>')",
+        """
+        CREATE TABLE spikes (
+            rule        VARCHAR NOT NULL,
+            platform    VARCHAR NOT NULL,
+            day         DATE NOT NULL,
+            count       INTEGER NOT NULL,
+            mean        DOUBLE NOT NULL,
+            stdev       DOUBLE NOT NULL,
+            detected_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (rule, platform, day)
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -390,3 +390,111 @@ def _article_row(a: Article, run_id: str) -> tuple[Any, ...]:
         a.similarity,
         run_id,
     )
+
+
+@dataclass(frozen=True)
+class DueNotification:
+    rule: str
+    article_id: str
+    channel: str
+    attempts: int
+    title: str
+    url: str
+    source: str
+    language: str
+    platforms: tuple[str, ...]
+    topics: tuple[str, ...]
+    duplicate_of: str | None
+
+
+def enqueue_notifications(
+    con: duckdb.DuckDBPyConnection, keys: Sequence[tuple[str, str, str]], run_id: str, now: datetime
+) -> int:
+    """Outbox rows ('pending') for (rule, article_id, channel) keys not queued before. Returns how many."""
+    before = con.execute("SELECT count(*) FROM notifications").fetchone()
+    rows = [(rule, article, channel, "pending", 0, now, now, run_id) for rule, article, channel in keys]
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        chunk = rows[start : start + _ROWS_PER_STATEMENT]
+        con.execute(
+            "INSERT INTO notifications (rule, article_id, channel, status, attempts, created_at, updated_at, run_id) "
+            "VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk)) + " ON CONFLICT DO NOTHING",
+            [value for row in chunk for value in row],
+        )
+    after = con.execute("SELECT count(*) FROM notifications").fetchone()
+    return int(after[0]) - int(before[0]) if after and before else 0
+
+
+def due_notifications(con: duckdb.DuckDBPyConnection, max_attempts: int) -> list[DueNotification]:
+    """Pending rows and failed rows still under the attempt cap, with what the digest shows, oldest first."""
+    rows = con.execute(
+        """SELECT n.rule, n.article_id, n.channel, n.attempts, coalesce(a.title, ''), coalesce(a.canonical_url, ''),
+                  coalesce(a.source, ''), coalesce(a.language, ''), coalesce(a.platforms, []),
+                  coalesce(a.topics, []), a.duplicate_of
+           FROM notifications n LEFT JOIN articles a USING (article_id)
+           WHERE n.status = 'pending' OR (n.status = 'failed' AND n.attempts < ?)
+           ORDER BY n.created_at, n.rule, n.channel, a.seq NULLS LAST, n.article_id""",
+        [max_attempts],
+    ).fetchall()
+    return [
+        DueNotification(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], tuple(r[8]), tuple(r[9]), r[10]) for r in rows
+    ]
+
+
+def record_delivery(
+    con: duckdb.DuckDBPyConnection, keys: Sequence[tuple[str, str, str]], error: str | None, now: datetime
+) -> None:
+    """Mark outbox rows sent (error None) or failed with the error; attempts count either way."""
+    for rule, article, channel in keys:
+        con.execute(
+            """UPDATE notifications SET status = ?, attempts = attempts + 1, last_error = ?, updated_at = ?,
+                   sent_at = CASE WHEN ? THEN ? ELSE sent_at END
+               WHERE rule = ? AND article_id = ? AND channel = ?""",
+            ["sent" if error is None else "failed", error, now, error is None, now, rule, article, channel],
+        )
+
+
+def daily_platform_counts(con: duckdb.DuckDBPyConnection, since: datetime) -> dict[str, dict[date, int]]:
+    """Originals per platform per UTC day (by fetch time) since `since`."""
+    rows = con.execute(
+        """SELECT platform, CAST(timezone('UTC', fetched_at) AS DATE) AS day, count(*)
+           FROM articles, unnest(platforms) AS p(platform)
+           WHERE duplicate_of IS NULL AND fetched_at >= ? GROUP BY ALL""",
+        [since],
+    ).fetchall()
+    counts: dict[str, dict[date, int]] = {}
+    for platform, day, count in rows:
+        counts.setdefault(platform, {})[day] = int(count)
+    return counts
+
+
+SPIKE_PREFIX = "spike:"
+
+
+def record_spike(
+    con: duckdb.DuckDBPyConnection,
+    rule: str,
+    platform: str,
+    day: date,
+    count: int,
+    mean: float,
+    stdev: float,
+    now: datetime,
+) -> bool:
+    """Remember a spike once per (rule, platform, day). Returns False when it was already recorded."""
+    existing = con.execute(
+        "SELECT 1 FROM spikes WHERE rule = ? AND platform = ? AND day = ?", [rule, platform, day]
+    ).fetchone()
+    if existing:
+        return False
+    con.execute("INSERT INTO spikes VALUES (?, ?, ?, ?, ?, ?, ?)", [rule, platform, day, count, mean, stdev, now])
+    return True
+
+
+def spike_details(con: duckdb.DuckDBPyConnection, rule: str, key: str) -> tuple[str, date, int, float, float] | None:
+    """(platform, day, count, mean, stdev) for an outbox key 'spike:<platform>:<day>'."""
+    platform, _, day = key.removeprefix(SPIKE_PREFIX).rpartition(":")
+    row = con.execute(
+        "SELECT platform, day, count, mean, stdev FROM spikes WHERE rule = ? AND platform = ? AND day = ?",
+        [rule, platform, day],
+    ).fetchone()
+    return (row[0], row[1], int(row[2]), float(row[3]), float(row[4])) if row else None

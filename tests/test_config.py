@@ -49,6 +49,9 @@ def test_good_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert config.alerts[0].notify == ("json://127.0.0.1:9/hook?token=s3cret",)
 
 
+ALERT = "warehouse: x.duckdb\nfeeds: []\nalerts:\n"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -62,7 +65,29 @@ def test_good_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         ("warehouse: x.duckdb\nnetwork:\n  read_timeout: fast\nfeeds: []\n", "network.read_timeout: expected a number"),
         ("warehouse: x.duckdb\nnetwork:\n  retries: -1\nfeeds: []\n", "network.retries: must be at least 0"),
         ("warehouse: x.duckdb\nnetwork: {proxy: x}\nfeeds: []\n", "network.proxy: unknown key"),
-        ("warehouse: x.duckdb\nfeeds: []\nalerts:\n  - {name: a}\n  - {name: a}\n", "duplicate rule name 'a'"),
+        (
+            f"{ALERT}  - {{name: a, notify: ['json://h/']}}\n  - {{name: a, notify: ['json://h/']}}\n",
+            "duplicate rule name 'a'",
+        ),
+        (f"{ALERT}  - {{name: a}}\n", "alerts[a].notify: a rule needs at least one Apprise URL"),
+        (
+            f"{ALERT}  - {{name: a, platforms: [pdd], notify: ['json://h/']}}\n",
+            "alerts[a].platforms: unknown platform 'pdd'",
+        ),
+        (
+            f"{ALERT}  - {{name: a, topics: [prices], notify: ['json://h/']}}\n",
+            "alerts[a].topics: unknown topic 'prices'",
+        ),
+        (f"{ALERT}  - {{name: a, languages: [Japanese], notify: ['json://h/']}}\n", "alerts[a].languages:"),
+        (
+            f"{ALERT}  - {{name: a, keywords: ['/(?=a)b/'], notify: ['json://h/']}}\n",
+            "alerts[a].keywords: bad regular expression",
+        ),
+        (f"{ALERT}  - {{name: a, notify: ['nosuchscheme://tok3n@h/']}}\n", "alerts[a].notify[0]: not an Apprise URL"),
+        (
+            f"{ALERT}  - {{name: a, spike: {{sigma: x}}, notify: ['json://h/']}}\n",
+            "alerts[a].spike.sigma: expected a number",
+        ),
         (
             "warehouse: x.duckdb\nfeeds: []\nalerts:\n  - {name: a, notify: ['json://h/${NOPE_NOT_SET}']}\n",
             "alerts[a].notify: environment variable NOPE_NOT_SET is not set",
@@ -77,6 +102,7 @@ def test_bad_config_names_key_and_problem(tmp_path: Path, text: str, message: st
         load_config(path)
     assert str(path) in str(info.value) and message in str(info.value)
     assert "\n" not in str(info.value)
+    assert "tok3n" not in str(info.value), "a webhook token must never be echoed"
 
 
 def test_missing_file(tmp_path: Path) -> None:
