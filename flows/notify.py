@@ -108,6 +108,23 @@ def send(url: str, message: Message, timeout: float) -> str | None:
     return ("; ".join(lines) or "delivery failed")[:500].replace(url, "<channel>")
 
 
+SAMPLE = DigestItem(
+    "sample",
+    "Sample: Pinduoduo cuts merchant fees (a newsmon test message)",
+    "https://example.com/newsmon-test",
+    "newsmon",
+    "en",
+    ("pinduoduo",),
+    ("pricing",),
+)
+
+
+def send_test(rule: AlertRule, timeout: float) -> list[tuple[str, str | None]]:
+    """Send a sample digest through each of the rule's channels: (channel label, error or None)."""
+    message = digest(rule.name, [SAMPLE])
+    return [(channel.label, send(channel.url, message, timeout)) for channel in map(channel_for, rule.notify)]
+
+
 @dataclass(frozen=True)
 class DeliveryReport:
     sent: int  # outbox rows delivered

@@ -68,6 +68,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.db) if args.db else None)
 
 
+def cmd_alerts_test(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(Path(args.config))
+    except ConfigError as exc:
+        return _fail(f"config error: {exc}", EXIT_CONFIG)
+    rule = next((r for r in config.alerts if r.name == args.rule), None)
+    if rule is None:
+        known = ", ".join(r.name for r in config.alerts) or "none"
+        return _fail(f"{config.path}: alerts: no rule named {args.rule!r} (rules: {known})", EXIT_CONFIG)
+    from flows.notify import send_test
+
+    failures = 0
+    for label, error in send_test(rule, config.notifications.timeout_seconds):
+        print(f"{label}: {'sent' if error is None else 'FAILED: ' + error}")
+        failures += error is not None
+    return EXIT_FAILED if failures else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsmon", description="Monitor news feeds into a DuckDB warehouse.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -81,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="feed health, last runs, notifications")
     status.add_argument("--config", required=True, help="YAML config file")
     status.set_defaults(handler=cmd_status)
+    alerts = commands.add_parser("alerts", help="alert rule tools")
+    alert_commands = alerts.add_subparsers(dest="alerts_command", required=True)
+    test = alert_commands.add_parser("test", help="send a sample message through a rule's channels")
+    test.add_argument("--config", required=True, help="YAML config file")
+    test.add_argument("--rule", required=True, help="the rule's name")
+    test.set_defaults(handler=cmd_alerts_test)
     return parser
 
 

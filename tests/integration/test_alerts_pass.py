@@ -177,3 +177,24 @@ def test_pass_killed_before_delivery_delivers_once_on_the_next_pass(
     assert rows(tmp_path, "SELECT status FROM runs ORDER BY started_at") == [("aborted",), ("completed",)]
     monitor_pass(str(config))
     assert len(receiver.received) == 1
+
+
+def test_alerts_test_command_sends_a_sample(tmp_path: Path, site: SiteServer, receiver: WebhookReceiver) -> None:
+    config = write_config(
+        tmp_path, site, [{"name": "pdd-temu", **PDD_TEMU, "notify": [f"{receiver.apprise_url}?token={TOKEN}"]}]
+    )
+    ok = subprocess.run(
+        [sys.executable, "-m", "newsmon.cli", "alerts", "test", "--config", str(config), "--rule", "pdd-temu"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ok.returncode == 0 and "sent" in ok.stdout and TOKEN not in ok.stdout + ok.stderr
+    assert len(receiver.received) == 1 and "pdd-temu" in receiver.received[0]["title"]
+    unknown = subprocess.run(
+        [sys.executable, "-m", "newsmon.cli", "alerts", "test", "--config", str(config), "--rule", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert unknown.returncode == 2 and "no rule named 'nope'" in unknown.stderr
