@@ -1,0 +1,129 @@
+"""prefect.yaml for real: a Prefect server on 127.0.0.1, `prefect deploy --all`, a process worker that runs
+a triggered deployment run which writes the warehouse."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from newsmon.demo import demo_feeds, serve_site
+from newsmon.resources import PROJECT_DIR
+
+pytestmark = pytest.mark.integration
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for(url: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {seconds} s")
+
+
+@pytest.fixture
+def prefect_server(tmp_path: Path) -> Iterator[dict[str, str]]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp_path / "prefect-home"),
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_API_PORT": str(port),
+    }
+    log = (tmp_path / "server.log").open("w")
+    server = subprocess.Popen(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/api/health", 120)
+        yield env
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def prefect(env: dict[str, str], *args: str, timeout: float = 120) -> str:
+    result = subprocess.run(
+        [str(BIN / "prefect"), *args], env=env, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+def test_deploy_all_and_a_worker_runs_a_triggered_pass(
+    tmp_path: Path, prefect_server: dict[str, str], site_copy: Path
+) -> None:
+    with serve_site(site_copy) as site:
+        config = tmp_path / "newsmon.yaml"
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "warehouse": str(tmp_path / "wh.duckdb"),
+                    "network": {"allow_hosts": ["127.0.0.1"], "retries": 0},
+                    "feeds": demo_feeds(site.site, site.base_url),
+                },
+                allow_unicode=True,
+            ),
+            encoding="utf-8",
+        )
+        env = {**prefect_server, "NEWSMON_HOME": str(PROJECT_DIR), "NEWSMON_CONFIG": str(config)}
+        prefect(env, "work-pool", "create", "newsmon", "--type", "process")
+        deployed = prefect(env, "--no-prompt", "deploy", "--all")
+        assert "newsmon-pass/daily" in deployed and "newsmon-pass/hourly" in deployed
+        listing = prefect(env, "deployment", "ls")
+        assert "newsmon-pass/daily" in listing
+        inspected = prefect(env, "deployment", "inspect", "newsmon-pass/daily")
+        assert "15 6 * * *" in inspected and "Asia/Tokyo" in inspected
+        run = prefect(env, "deployment", "run", "newsmon-pass/daily")
+        assert "Created flow run" in run
+        run_id = re.search(r"UUID:\s*([0-9a-f-]{36})", run)
+        assert run_id, run
+        worker_log = tmp_path / "worker.log"
+        with worker_log.open("w") as output:
+            worker = subprocess.run(
+                [str(BIN / "prefect"), "worker", "start", "--pool", "newsmon", "--run-once"],
+                env=env,
+                cwd=tmp_path,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                timeout=300,
+            )
+        assert worker.returncode == 0, worker_log.read_text()[-3000:]
+    api = prefect_server["PREFECT_API_URL"]
+    with urllib.request.urlopen(f"{api}/flow_runs/{run_id.group(1)}", timeout=10) as response:
+        flow_run_state = json.load(response)["state"]["type"]
+    assert flow_run_state == "COMPLETED", worker_log.read_text()[-3000:]
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    stored = con.execute("SELECT count(*) FROM articles").fetchone()
+    flow_run = con.execute("SELECT flow_run_id, status FROM runs").fetchone()
+    con.close()
+    assert stored is not None and stored[0] >= 20
+    assert flow_run == (run_id.group(1), "completed")
