@@ -36,7 +36,7 @@ from newsmon.records import Article, FeedEntry, FeedPoll, LinkEvent, PassSummary
 from storage import warehouse as wh
 from storage.lock import pass_lock
 from storage.lsh import LshIndex
-from storage.warehouse import ARTICLE_PREFIX, FeedState, Warehouse
+from storage.warehouse import ARTICLE_PREFIX, FeedState, Warehouse, WarehouseError
 
 LOCK_WAIT_SECONDS = 30 * 60
 
@@ -130,6 +130,7 @@ def fetch_extract_task(
     pool: _LazyPool,
     settings: ProcessSettings,
     max_page_bytes: int,
+    fetch_pages: bool = True,
 ) -> list[EntryResult]:
     logger = get_run_logger()
     step = max(1, len(entries) // 5)
@@ -138,7 +139,7 @@ def fetch_extract_task(
         if done % step == 0 or done == len(entries):
             logger.info("pages fetched %d/%d", done, len(entries))
 
-    return fetch_and_extract(entries, fetcher, pool.get, settings, max_page_bytes, progress)
+    return fetch_and_extract(entries, fetcher if fetch_pages else None, pool.get, settings, max_page_bytes, progress)
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,7 @@ def store_batch_task(writer: _Writer, articles: Sequence[Article], events: Seque
         marked = mark_duplicates(fresh, writer.index, lambda ids: wh.document_texts(con, ids))
         high_water = wh.insert_articles(con, writer.run_id, marked, events, datetime.now(UTC))
         queued = queue_matches(con, writer.rules, marked, writer.run_id)
+        fault_point("in-store-transaction")
     fault_point("after-store")
     writer.index.add([(ARTICLE_PREFIX + a.article_id, a.fingerprint) for a in marked if a.fingerprint], high_water)
     duplicates = sum(1 for a in marked if a.duplicate_of)
@@ -243,7 +245,9 @@ def _process_batches(
     size = config.pipeline.batch_size
     for start in range(0, len(entries), size):
         batch = entries[start : start + size]
-        results = fetch_extract_task(batch, fetcher, pool, settings, config.network.max_page_bytes)
+        results = fetch_extract_task(
+            batch, fetcher, pool, settings, config.network.max_page_bytes, config.pipeline.fetch_pages
+        )
         articles = [r.article for r in results if r.article is not None]
         events = [e for r in results for e in r.events]
         if start == 0:
@@ -310,14 +314,23 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
         try:
             with HttpFetcher(config.network) as fetcher:
                 polls = _poll_due_feeds(config, fetcher, states, poll_all, tally, now)
-                _record_polls(warehouse, config, polls, states, datetime.now(UTC))
+                # Failures are recorded at once (ops see them even if the pass dies later). A feed's new
+                # validators and body hash are recorded only after its entries are stored: a pass killed in
+                # between re-reads the feed next time instead of taking it for unchanged and losing entries.
+                failed = [p for p in polls if p[0].outcome == "failed"]
+                _record_polls(warehouse, config, failed, states, datetime.now(UTC))
                 entries, tally.entries_seen, tally.entries_known = _new_entries(warehouse, [p for p, _ in polls])
                 logger.info("%d new entries to fetch (%d already known)", len(entries), tally.entries_known)
                 writer = _Writer(warehouse, index, run_id, config.alerts)
                 _process_batches(config, writer, fetcher, entries, tally, pool)
+                succeeded = [p for p in polls if p[0].outcome != "failed"]
+                _record_polls(warehouse, config, succeeded, states, datetime.now(UTC))
             _notify(warehouse, config, run_id, tally)
         except BaseException as exc:
-            _finish(warehouse, tally.summary(run_id, "failed"), f"{type(exc).__name__}: {exc}"[:1000])
+            try:
+                _finish(warehouse, tally.summary(run_id, "failed"), f"{type(exc).__name__}: {exc}"[:1000])
+            except WarehouseError as unrecorded:  # e.g. the disk is full: report the first error, not this
+                logger.error("could not record the failed run either: %s", unrecorded)
             raise
         finally:
             pool.close()

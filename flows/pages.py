@@ -82,19 +82,22 @@ def _failure_event(entry: FeedEntry, error: FetchError) -> LinkEvent:
 
 def fetch_and_extract(
     entries: Sequence[FeedEntry],
-    fetcher: HttpFetcher,
+    fetcher: HttpFetcher | None,
     pool_factory: Callable[[], Executor],
     settings: ProcessSettings,
     max_page_bytes: int,
     on_done: Callable[[int], None] | None = None,
 ) -> list[EntryResult]:
-    """Results in the order of `entries`; never raises for a single bad page."""
+    """Results in the order of `entries`; never raises for a single bad page. Without a fetcher, entries are
+    built from their feed text."""
     inline = len(entries) < _INLINE_BELOW
     cpu: Executor | None = None if inline else pool_factory()
-    fetch_threads = max(1, min(len(entries), fetcher.policy.max_connections))
+    fetch_threads = max(1, min(len(entries), fetcher.policy.max_connections if fetcher else 1))
     pending: list[tuple[FeedEntry, Future[Article | LinkEvent] | Article | LinkEvent, LinkEvent | None]] = []
 
     def fetch(entry: FeedEntry) -> tuple[bytes | None, str | None, LinkEvent | None]:
+        if fetcher is None:
+            return None, None, None
         try:
             response = fetcher.get(entry.link, max_page_bytes, {"Accept": "text/html,application/xhtml+xml"})
         except FetchError as error:

@@ -86,6 +86,24 @@ def cmd_alerts_test(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failures else EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Schedule passes from this process (Prefect's `flow.serve`): one machine, no work pool or worker."""
+    try:
+        config = load_config(Path(args.config))
+    except ConfigError as exc:
+        return _fail(f"config error: {exc}", EXIT_CONFIG)
+    _prefect_defaults()
+    from flows.monitor import monitor_pass
+
+    monitor_pass.serve(
+        name=args.name,
+        cron=args.cron,
+        parameters={"config_path": str(config.path), "poll_all": False},
+        tags=["newsmon"],
+    )
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsmon", description="Monitor news feeds into a DuckDB warehouse.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -99,6 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="feed health, last runs, notifications")
     status.add_argument("--config", required=True, help="YAML config file")
     status.set_defaults(handler=cmd_status)
+    serve = commands.add_parser("serve", help="run passes on a schedule from this process (needs a Prefect server)")
+    serve.add_argument("--config", required=True, help="YAML config file")
+    serve.add_argument("--cron", default="15 6 * * *", help="cron schedule (default: daily at 06:15, server time zone)")
+    serve.add_argument("--name", default="newsmon-served", help="deployment name shown in the Prefect UI")
+    serve.set_defaults(handler=cmd_serve)
     alerts = commands.add_parser("alerts", help="alert rule tools")
     alert_commands = alerts.add_subparsers(dest="alerts_command", required=True)
     test = alert_commands.add_parser("test", help="send a sample message through a rule's channels")

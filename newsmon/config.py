@@ -74,6 +74,7 @@ class PipelineSettings:
     min_text_chars: int = 20
     max_text_chars: int = 100_000
     extract_workers: int = 0  # 0: one per CPU core
+    fetch_pages: bool = True  # False: store entries from their feed text only (paywalled sites, tests)
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,7 @@ def _pipeline(reader: _Reader, raw: Any) -> PipelineSettings:
         "min_text_chars": lambda v, k: reader.integer(v, k, 0),
         "max_text_chars": lambda v, k: reader.integer(v, k, 100),
         "extract_workers": lambda v, k: reader.integer(v, k, 0),
+        "fetch_pages": lambda v, k: bool(reader.typed(v, k, bool, "true or false")),
     }
     return _dataclass_from(reader, PipelineSettings, raw, "pipeline", converters)
 

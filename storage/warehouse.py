@@ -6,6 +6,7 @@ and closes it in between, so analysts can open it read-only between batches.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -125,14 +126,37 @@ class Warehouse:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All or nothing. A write the disk refuses (full, read-only, file-size limit) is a WarehouseError
+        that says so; the transaction is rolled back and nothing of it is in the file."""
         with self.session() as con:
             con.execute("BEGIN TRANSACTION")
             try:
                 yield con
+                con.execute("COMMIT")
+            except duckdb.Error as exc:
+                _rollback_quietly(con)
+                if not _is_storage_failure(exc):
+                    raise
+                raise WarehouseError(
+                    f"cannot write warehouse {self.path} (disk full or read-only?): {exc}; "
+                    "this batch was not stored and will be retried by the next pass"
+                ) from exc
             except BaseException:
-                con.execute("ROLLBACK")
+                _rollback_quietly(con)
                 raise
-            con.execute("COMMIT")
+
+
+def _is_storage_failure(exc: duckdb.Error) -> bool:
+    """The disk refused a write (full, read-only, size limit), as opposed to a bug or a constraint."""
+    if isinstance(exc, duckdb.IOException | duckdb.FatalException | duckdb.OutOfMemoryException):
+        return True
+    return isinstance(exc, duckdb.TransactionException) and "could not write" in str(exc).lower()
+
+
+def _rollback_quietly(con: duckdb.DuckDBPyConnection) -> None:
+    # A failed COMMIT has already ended the transaction, or the database was invalidated: nothing to undo.
+    with contextlib.suppress(duckdb.Error):
+        con.execute("ROLLBACK")
 
 
 def load_seeds(con: duckdb.DuckDBPyConnection, seeds: Sequence[SeedDocument], now: datetime) -> int:
