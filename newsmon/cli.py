@@ -7,6 +7,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from newsmon.config import ConfigError, load_config
@@ -104,6 +105,48 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(Path(args.config))
+        since = date.fromisoformat(args.since) if args.since else None
+    except ConfigError as exc:
+        return _fail(f"config error: {exc}", EXIT_CONFIG)
+    except ValueError:
+        return _fail(f"--since: {args.since!r} is not a date like 2026-11-01", EXIT_CONFIG)
+    from storage.warehouse import Warehouse, WarehouseError, export_tables
+
+    out = Path(args.out or f"{config.warehouse.stem}-export")
+    warehouse = Warehouse(config.warehouse)
+    try:
+        if config.warehouse.exists():
+            warehouse.upgrade()
+        with warehouse.session(read_only=True) as con:
+            written = export_tables(con, out.resolve(), args.format, since)
+    except WarehouseError as exc:
+        return _fail(str(exc), EXIT_FAILED)
+    for table, rows in written.items():
+        print(f"{table}: {rows} rows -> {out / table}/day=YYYY-MM-DD/")
+    reader = "read_parquet" if args.format == "parquet" else "read_csv"
+    print(f"read back: SELECT * FROM {reader}('{out}/articles/*/*.{args.format}', hive_partitioning = true)")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(Path(args.config))
+    except ConfigError as exc:
+        return _fail(f"config error: {exc}", EXIT_CONFIG)
+    from newsmon.report import write_report
+    from storage.warehouse import WarehouseError
+
+    try:
+        path = write_report(config, Path(args.out), args.days)
+    except WarehouseError as exc:
+        return _fail(str(exc), EXIT_FAILED)
+    print(f"report written to {path.resolve()}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsmon", description="Monitor news feeds into a DuckDB warehouse.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -122,6 +165,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--cron", default="15 6 * * *", help="cron schedule (default: daily at 06:15, server time zone)")
     serve.add_argument("--name", default="newsmon-served", help="deployment name shown in the Prefect UI")
     serve.set_defaults(handler=cmd_serve)
+    export = commands.add_parser("export", help="write articles and mentions as day-partitioned Parquet or CSV")
+    export.add_argument("--config", required=True, help="YAML config file")
+    export.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    export.add_argument("--since", help="first day to export (YYYY-MM-DD; default: everything)")
+    export.add_argument("--out", help="output folder (default: <warehouse name>-export)")
+    export.set_defaults(handler=cmd_export)
+    report = commands.add_parser("report", help="a self-contained HTML report with charts")
+    report.add_argument("--config", required=True, help="YAML config file")
+    report.add_argument("--out", default="report.html", help="HTML file to write")
+    report.add_argument("--days", type=int, default=30, help="how many days back (default 30)")
+    report.set_defaults(handler=cmd_report)
     alerts = commands.add_parser("alerts", help="alert rule tools")
     alert_commands = alerts.add_subparsers(dest="alerts_command", required=True)
     test = alert_commands.add_parser("test", help="send a sample message through a rule's channels")

@@ -208,4 +208,9 @@ def run_demo(warehouse: Path | None) -> int:
     print("\n" + format_summary(summary_from_dict(result), time.monotonic() - started))
     _print_received(receiver.received)
     _print_queries(warehouse)
+    from newsmon.config import load_config
+    from newsmon.report import write_report
+
+    report = write_report(load_config(config_path), warehouse.parent / "report.html", days=30)
+    print(f"\nReport with charts (open it in a browser; it needs no network): {report.resolve()}")
     return 0

@@ -147,4 +147,75 @@ MIGRATIONS += (
     ),
 )
 
+_VIEWS = """
+CREATE OR REPLACE VIEW articles_unique AS
+SELECT article_id, url, canonical_url, feed_url, source, title, text, text_source, language, published_at,
+       fetched_at, coalesce(published_at, fetched_at) AS seen_at, platforms, topics, content_hash, run_id
+FROM articles WHERE duplicate_of IS NULL;
+COMMENT ON VIEW articles_unique IS 'Original articles only (duplicate_of IS NULL): one row per story.';
+COMMENT ON COLUMN articles_unique.seen_at IS 'published_at when the source gave one, else fetched_at.';
+COMMENT ON COLUMN articles_unique.platforms IS 'Platform slugs mentioned in the cleaned title or body.';
+COMMENT ON COLUMN articles_unique.topics IS 'Topic slugs whose evidence passed the threshold.';
+
+CREATE OR REPLACE VIEW mentions_daily AS
+SELECT CAST(seen_at AS DATE) AS day, platform, topic, language, count(*) AS articles
+FROM articles_unique,
+     unnest(platforms) AS p(platform),
+     unnest(CASE WHEN len(topics) = 0 THEN ['(none)'] ELSE topics END) AS t(topic)
+GROUP BY ALL;
+COMMENT ON VIEW mentions_daily IS
+    'Original articles per day x platform x topic x language; an article with two platforms and two topics '
+    'counts in four rows; topic (none) when it has no topic.';
+COMMENT ON COLUMN mentions_daily.day IS 'Day of seen_at (published, else fetched) in the session time zone.';
+COMMENT ON COLUMN mentions_daily.articles IS 'How many original articles.';
+
+CREATE OR REPLACE VIEW syndication AS
+WITH RECURSIVE chain (article_id, original, depth) AS (
+    SELECT article_id, duplicate_of, 1 FROM articles WHERE duplicate_of IS NOT NULL
+    UNION ALL
+    SELECT chain.article_id, up.duplicate_of, chain.depth + 1
+    FROM chain JOIN articles AS up ON up.article_id = chain.original WHERE up.duplicate_of IS NOT NULL
+),
+roots AS (SELECT article_id, arg_max(original, depth) AS original FROM chain GROUP BY article_id)
+SELECT roots.original,
+       CASE WHEN s.seed_id IS NOT NULL THEN 'seed' ELSE 'article' END AS original_kind,
+       coalesce(s.title, o.title) AS title,
+       o.url AS original_url,
+       count(*) AS copies,
+       list(DISTINCT c.source ORDER BY c.source) AS copied_by,
+       list(c.url ORDER BY c.fetched_at) AS copy_urls,
+       min(c.fetched_at) AS first_copy_at,
+       max(c.fetched_at) AS last_copy_at
+FROM roots
+JOIN articles AS c USING (article_id)
+LEFT JOIN seed_documents AS s ON s.seed_id = roots.original
+LEFT JOIN articles AS o ON o.article_id = roots.original
+GROUP BY ALL;
+COMMENT ON VIEW syndication IS
+    'Each original (seed or article) that was re-published, with its copies; follows duplicate_of chains.';
+COMMENT ON COLUMN syndication.original IS 'seed_documents.seed_id or articles.article_id of the original.';
+COMMENT ON COLUMN syndication.copies IS
+    'How many stored articles are copies of it (directly or through other copies).';
+COMMENT ON COLUMN syndication.copied_by IS 'Sources (site or feed names) that carried a copy.';
+
+CREATE OR REPLACE VIEW feed_health AS
+SELECT feed_url, coalesce(name, feed_url) AS name,
+       CASE WHEN last_polled_at IS NULL THEN 'never polled'
+            WHEN consecutive_failures >= 6 THEN 'dead'
+            WHEN consecutive_failures > 0 THEN 'failing'
+            ELSE 'ok' END AS health,
+       consecutive_failures, failing_since, last_success_at, last_polled_at, last_status, last_error,
+       last_error_kind, next_poll_at, articles_total
+FROM feeds;
+COMMENT ON VIEW feed_health IS
+    'One row per feed: health (ok / failing / dead from 6 weighted failures / never polled) and since when.';
+COMMENT ON COLUMN feed_health.consecutive_failures IS
+    'Weighted failures since the last success: transient errors count 1, permanent ones 2.';
+COMMENT ON COLUMN feed_health.failing_since IS 'First failure of the current failing streak (NULL when ok).';
+COMMENT ON COLUMN feed_health.next_poll_at IS
+    'When the feed is due again (back-off, ttl, max-age, Retry-After); NULL: at the next run.';
+"""
+
+MIGRATIONS += ((5, "analyst views: articles_unique, mentions_daily, syndication, feed_health", _VIEWS),)
+
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -124,6 +124,11 @@ class Warehouse:
         finally:
             con.close()
 
+    def upgrade(self) -> None:
+        """Apply pending migrations now (a short write session), so read-only tools see the current views."""
+        with self.session():
+            pass
+
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """All or nothing. A write the disk refuses (full, read-only, file-size limit) is a WarehouseError
@@ -522,3 +527,39 @@ def spike_details(con: duckdb.DuckDBPyConnection, rule: str, key: str) -> tuple[
         [rule, platform, day],
     ).fetchone()
     return (row[0], row[1], int(row[2]), float(row[3]), float(row[4])) if row else None
+
+
+EXPORT_FORMATS = ("parquet", "csv")
+_EXPORTS = {
+    "articles": "SELECT *, CAST(coalesce(published_at, fetched_at) AS DATE) AS day FROM articles",
+    "mentions": (
+        "SELECT m.*, CAST(coalesce(a.published_at, a.fetched_at) AS DATE) AS day "
+        "FROM mentions AS m JOIN articles AS a USING (article_id)"
+    ),
+}
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def export_tables(con: duckdb.DuckDBPyConnection, folder: Path, fmt: str, since: date | None) -> dict[str, int]:
+    """Write articles and mentions under folder/<table>/day=YYYY-MM-DD/ as Parquet or CSV (Hive
+    partitioning, so `read_parquet('…/articles/*/*.parquet', hive_partitioning = true)` reads them back
+    with the same columns). Returns rows written per table."""
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {fmt!r}")
+    written: dict[str, int] = {}
+    for table, select in _EXPORTS.items():
+        where = " WHERE CAST(coalesce(published_at, fetched_at) AS DATE) >= ?" if since else ""
+        if table == "mentions" and since:
+            where = " WHERE CAST(coalesce(a.published_at, a.fetched_at) AS DATE) >= ?"
+        target = folder / table
+        target.parent.mkdir(parents=True, exist_ok=True)
+        row = con.execute(
+            f"COPY ({select}{where}) TO {_sql_string(str(target))} "
+            f"(FORMAT {fmt}, PARTITION_BY (day), OVERWRITE_OR_IGNORE true)",
+            [since] if since else [],
+        ).fetchone()
+        written[table] = int(row[0]) if row else 0
+    return written
