@@ -17,7 +17,7 @@ import feedparser
 
 from extractors.encoding import decode_bytes
 from extractors.htmltext import html_to_text
-from extractors.urls import canonical_url
+from extractors.urls import canonical_url, url_scheme
 from newsmon.records import FeedEntry, LinkEvent, ParsedFeed
 
 _XML_DECL_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
@@ -78,6 +78,15 @@ def _entry_link(entry: Mapping[str, Any]) -> str:
     return guid if guid.startswith(("http://", "https://")) else ""
 
 
+def _unusable_link(feed_url: str, raw: Mapping[str, Any], error: ValueError) -> LinkEvent:
+    """A link with another scheme (file:, ftp:, data:, javascript:, …) is refused; no link is invalid."""
+    link = str(raw.get("link") or "").strip()
+    scheme = url_scheme(link)
+    if scheme and scheme not in ("http", "https"):
+        return LinkEvent(feed_url, link, "refused", f"scheme {scheme!r} is not fetched (only http and https)")
+    return LinkEvent(feed_url, link or str(raw.get("id") or ""), "invalid_url", str(error))
+
+
 def _to_entry(entry: Mapping[str, Any], feed_url: str, source: str, feed_lang: str | None) -> FeedEntry:
     link = _entry_link(entry)
     lang = entry.get("language") or (entry.get("title_detail") or {}).get("language") or feed_lang
@@ -119,7 +128,7 @@ def parse_feed(
         try:
             entries.append(_to_entry(raw, feed_url, source, language))
         except ValueError as exc:
-            events.append(LinkEvent(feed_url, _entry_link(raw) or str(raw.get("id", "")), "invalid_url", str(exc)))
+            events.append(_unusable_link(feed_url, raw, exc))
     if len(parsed.entries) > max_entries:
         skipped = len(parsed.entries) - max_entries
         events.append(
