@@ -8,7 +8,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from extractors.encoding import codec_name, decode_bytes
@@ -74,6 +74,8 @@ def test_unknown_label_is_ignored() -> None:
 
 @given(st.text(max_size=300), st.sampled_from(["utf-8", "utf-16", "utf-32", "gb18030", "utf-8-sig"]))
 def test_any_text_round_trips_through_a_bom_or_utf8(text: str, encoding: str) -> None:
+    # UTF-16-LE's BOM followed by U+0000 is byte for byte UTF-32-LE's BOM (FF FE 00 00): genuinely ambiguous.
+    assume(not (encoding == "utf-16" and text.startswith("\x00")))
     body = text.encode(encoding)
     if encoding in ("utf-8", "gb18030") and not body:
         return
