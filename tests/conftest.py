@@ -7,7 +7,7 @@ from pathlib import Path
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-from hypothesis import settings  # noqa: E402
+from hypothesis import settings
 
 # Property tests explore the same examples on every run: CI stays reproducible (a found case is then
 # fixed or stated as out of scope in the test, never re-rolled away).
