@@ -132,13 +132,6 @@ class DeliveryReport:
     messages: int
 
 
-def _items(rows: Sequence[DueNotification]) -> list[DigestItem]:
-    return [
-        DigestItem(r.article_id, r.title, r.url, r.source, r.language, r.platforms, r.topics, r.duplicate_of)
-        for r in rows
-    ]
-
-
 def _messages(
     rule: AlertRule, rows: Sequence[DueNotification], spike_info: Callable[[str], Message | None]
 ) -> list[tuple[Message, list[DueNotification]]]:
@@ -146,7 +139,7 @@ def _messages(
     articles = [r for r in rows if not r.article_id.startswith(SPIKE_PREFIX)]
     size = rule.max_per_message
     chunks = [articles[i : i + size] for i in range(0, len(articles), size)]
-    digests = [(digest(rule.name, _items(chunk), n, len(chunks)), chunk) for n, chunk in enumerate(chunks, 1)]
+    digests = [(digest(rule.name, [r.item for r in chunk], n, len(chunks)), chunk) for n, chunk in enumerate(chunks, 1)]
     return [*spikes, *digests]
 
 

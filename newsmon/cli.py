@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from newsmon.config import ConfigError, load_config
+from newsmon.config import Config, ConfigError, load_config
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -27,11 +27,24 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+class _ExitError(Exception):
+    """A command cannot go on; `code` is the exit status, the message was already printed."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _config(args: argparse.Namespace) -> Config:
+    """The validated config of `--config`, or a one-line error and exit status 2."""
     try:
-        config = load_config(Path(args.config))
+        return load_config(Path(args.config))
     except ConfigError as exc:
-        return _fail(f"config error: {exc}", EXIT_CONFIG)
+        raise _ExitError(_fail(f"config error: {exc}", EXIT_CONFIG)) from None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = _config(args)
     _prefect_defaults()
     from flows.monitor import monitor_pass, summary_from_dict
     from newsmon.summary import format_summary
@@ -48,10 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(Path(args.config))
-    except ConfigError as exc:
-        return _fail(f"config error: {exc}", EXIT_CONFIG)
+    config = _config(args)
     from newsmon.status import render_status
     from storage.warehouse import WarehouseError
 
@@ -70,10 +80,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_alerts_test(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(Path(args.config))
-    except ConfigError as exc:
-        return _fail(f"config error: {exc}", EXIT_CONFIG)
+    config = _config(args)
     rule = next((r for r in config.alerts if r.name == args.rule), None)
     if rule is None:
         known = ", ".join(r.name for r in config.alerts) or "none"
@@ -89,10 +96,7 @@ def cmd_alerts_test(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Schedule passes from this process (Prefect's `flow.serve`): one machine, no work pool or worker."""
-    try:
-        config = load_config(Path(args.config))
-    except ConfigError as exc:
-        return _fail(f"config error: {exc}", EXIT_CONFIG)
+    config = _config(args)
     _prefect_defaults()
     from flows.monitor import monitor_pass
 
@@ -106,11 +110,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    config = _config(args)
     try:
-        config = load_config(Path(args.config))
         since = date.fromisoformat(args.since) if args.since else None
-    except ConfigError as exc:
-        return _fail(f"config error: {exc}", EXIT_CONFIG)
     except ValueError:
         return _fail(f"--since: {args.since!r} is not a date like 2026-11-01", EXIT_CONFIG)
     from storage.warehouse import Warehouse, WarehouseError, export_tables
@@ -132,10 +134,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(Path(args.config))
-    except ConfigError as exc:
-        return _fail(f"config error: {exc}", EXIT_CONFIG)
+    config = _config(args)
     from newsmon.report import write_report
     from storage.warehouse import WarehouseError
 
@@ -187,7 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    code: int = args.handler(args)
+    try:
+        code: int = args.handler(args)
+    except _ExitError as stop:
+        return stop.code
     return code
 
 

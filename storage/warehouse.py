@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from alerts.messages import DigestItem
 from extractors.seeds import SeedDocument
 from newsmon.records import PERMANENT_LINK_OUTCOMES, Article, FeedPoll, LinkEvent, PassSummary
 from storage.schema import LATEST_VERSION, MIGRATIONS
@@ -423,17 +424,16 @@ def _article_row(a: Article, run_id: str) -> tuple[Any, ...]:
 
 @dataclass(frozen=True)
 class DueNotification:
+    """An outbox row to deliver, with the article as the digest shows it."""
+
     rule: str
-    article_id: str
     channel: str
     attempts: int
-    title: str
-    url: str
-    source: str
-    language: str
-    platforms: tuple[str, ...]
-    topics: tuple[str, ...]
-    duplicate_of: str | None
+    item: DigestItem
+
+    @property
+    def article_id(self) -> str:
+        return self.item.article_id
 
 
 def enqueue_notifications(
@@ -465,7 +465,8 @@ def due_notifications(con: duckdb.DuckDBPyConnection, max_attempts: int) -> list
         [max_attempts],
     ).fetchall()
     return [
-        DueNotification(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], tuple(r[8]), tuple(r[9]), r[10]) for r in rows
+        DueNotification(r[0], r[2], r[3], DigestItem(r[1], r[4], r[5], r[6], r[7], tuple(r[8]), tuple(r[9]), r[10]))
+        for r in rows
     ]
 
 
