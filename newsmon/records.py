@@ -6,7 +6,7 @@ Each hand-off is one of these dataclasses; nothing else crosses a stage boundary
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -174,4 +174,3 @@ class PassSummary:
     new_by_topic: tuple[tuple[str, int], ...] = ()
     failed_feeds: tuple[tuple[str, str], ...] = ()
     refused_links: tuple[tuple[str, str], ...] = ()
-    extra: dict[str, int] = field(default_factory=dict)

@@ -354,19 +354,6 @@ def insert_articles(
     return first + len(articles) - 1
 
 
-def store_articles(
-    con: duckdb.DuckDBPyConnection,
-    run_id: str,
-    articles: Sequence[Article],
-    events: Sequence[LinkEvent],
-    now: datetime,
-) -> list[Article]:
-    """`new_articles` + `insert_articles`, for callers that do not deduplicate."""
-    fresh = new_articles(con, articles)
-    insert_articles(con, run_id, fresh, events, now)
-    return fresh
-
-
 SEED_PREFIX = "seed:"
 ARTICLE_PREFIX = "article:"
 

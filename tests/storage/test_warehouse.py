@@ -33,6 +33,14 @@ ARTICLE = Article(
 )
 
 
+def store_batch(
+    con: duckdb.DuckDBPyConnection, run_id: str, articles: list[Article], events: list[LinkEvent], now: datetime
+) -> list[Article]:
+    fresh = wh.new_articles(con, articles)
+    wh.insert_articles(con, run_id, fresh, events, now)
+    return fresh
+
+
 def test_schema_is_versioned_and_migrates_once(tmp_path: Path) -> None:
     store = Warehouse(tmp_path / "w.duckdb")
     with store.session():
@@ -78,9 +86,9 @@ def test_same_canonical_url_is_stored_once_ever(tmp_path: Path) -> None:
     store = Warehouse(tmp_path / "w.duckdb")
     twin = replace(ARTICLE, url="https://ex.com/a?fbclid=1", feed_url="https://other/f")
     with store.transaction() as con:
-        first = wh.store_articles(con, "r1", [ARTICLE, twin], [], NOW)
+        first = store_batch(con, "r1", [ARTICLE, twin], [], NOW)
     with store.transaction() as con:
-        second = wh.store_articles(con, "r2", [ARTICLE], [], NOW)
+        second = store_batch(con, "r2", [ARTICLE], [], NOW)
         count = con.execute("SELECT count(*) FROM articles").fetchone()
         mentions = con.execute("SELECT platform, alias, position FROM mentions").fetchall()
     assert [a.article_id for a in first] == ["a1"] and second == [] and count == (1,)
@@ -90,7 +98,7 @@ def test_same_canonical_url_is_stored_once_ever(tmp_path: Path) -> None:
 def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
     store = Warehouse(tmp_path / "w.duckdb")
     with pytest.raises(RuntimeError), store.transaction() as con:
-        wh.store_articles(con, "r1", [ARTICLE], [LinkEvent("f", "u", "refused", "why")], NOW)
+        store_batch(con, "r1", [ARTICLE], [LinkEvent("f", "u", "refused", "why")], NOW)
         raise RuntimeError("killed mid-batch")
     with store.session(read_only=True) as con:
         assert con.execute("SELECT count(*) FROM articles").fetchone() == (0,)
@@ -104,7 +112,7 @@ def test_permanent_drops_are_known_transient_ones_are_not(tmp_path: Path) -> Non
         LinkEvent("f", "https://ex.com/x", "page_failed", "HTTP 503"),
     ]
     with store.transaction() as con:
-        wh.store_articles(con, "r1", [], events, NOW)
+        store_batch(con, "r1", [], events, NOW)
         known = wh.known_urls(con, ["https://ex.com/short", "https://ex.com/x"])
     assert known == {"https://ex.com/short"}
 
