@@ -3,17 +3,13 @@ a pass with catastrophic backtracking)."""
 
 from __future__ import annotations
 
-import unicodedata
-
 import re2
+
+from extractors.clean import fold_for_matching
 
 
 class KeywordError(ValueError):
     """A /regex/ keyword RE2 cannot compile (RE2 has no backreferences or lookaround)."""
-
-
-def fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
 
 
 def _options() -> re2.Options:
@@ -34,4 +30,4 @@ def compile_keyword(keyword: str) -> re2._Regexp | str:
             return re2.compile(keyword[1:-1], options=_options())
         except re2.error as exc:
             raise KeywordError(f"bad regular expression {keyword!r} (RE2 syntax): {exc}") from None
-    return fold(keyword)
+    return fold_for_matching(keyword)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import re2
 
-from alerts.keywords import compile_keyword, fold
+from alerts.keywords import compile_keyword
+from extractors.clean import fold_for_matching
 from newsmon.config import AlertRule
 from newsmon.records import Article
 
@@ -39,7 +40,7 @@ class CompiledRule:
         return not self.keywords or self._keyword_found(f"{article.title}\n{article.text}")
 
     def _keyword_found(self, text: str) -> bool:
-        folded = fold(text)
+        folded = fold_for_matching(text)
         for keyword in self.keywords:
             if isinstance(keyword, str):
                 if keyword in folded:

@@ -15,6 +15,7 @@ from typing import Literal
 
 import ahocorasick
 
+from extractors.clean import fold_for_matching
 from extractors.taxonomy import AliasRule, Taxonomy, parse_taxonomy
 from newsmon.records import Mention
 
@@ -49,19 +50,15 @@ class _Match:
     target: _Alias
 
 
-def _fold_char(char: str) -> str:
-    return unicodedata.normalize("NFKC", char).casefold()
-
-
 def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     """Folded text and, for each folded character, the index of the original character it came from."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
+    folded = fold_for_matching(text)
     if len(folded) == len(text):
         return folded, list(range(len(text)))
     pieces: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
-        part = _fold_char(char)
+        part = fold_for_matching(char)
         pieces.append(part)
         origin.extend([index] * len(part))
     return "".join(pieces), origin
@@ -109,9 +106,8 @@ def _rule_allows(rule: AliasRule, match: _Match, folded: str, original: str, ori
     return True
 
 
-@functools.cache
-def _fold(term: str) -> str:
-    return unicodedata.normalize("NFKC", term).casefold()
+# Aliases, keywords and rule terms are folded once each, not at every match.
+_fold = functools.cache(fold_for_matching)
 
 
 def _resolve_overlaps(matches: list[_Match]) -> list[_Match]:
@@ -175,7 +171,7 @@ class Classifier:
     def topic_scores(self, title: str, text: str) -> dict[str, float]:
         scores: dict[str, float] = defaultdict(float)
         for part, factor in ((title, _TITLE_WEIGHT), (text, 1.0)):
-            folded = _fold(part) if len(part) < 200 else unicodedata.normalize("NFKC", part).casefold()
+            folded = fold_for_matching(part)
             counts: dict[tuple[str, float, str], int] = defaultdict(int)
             if not folded or not len(self._keywords):
                 continue
