@@ -8,6 +8,7 @@ linear time, so a rule cannot hang a pass), on title and body. Duplicates match 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import re2
@@ -50,5 +51,6 @@ class CompiledRule:
         return False
 
 
+@functools.cache  # once per configuration, not once per stored batch
 def compile_rules(rules: tuple[AlertRule, ...]) -> tuple[CompiledRule, ...]:
     return tuple(CompiledRule.of(rule) for rule in rules if not rule.spike)

@@ -10,6 +10,7 @@ stored: rows and messages name a channel by its privacy-masked URL plus a short 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import signal
@@ -51,6 +52,7 @@ def _masked(url: str) -> str:
     return str(plugin.url(privacy=True)).split("?", 1)[0]  # type: ignore[no-untyped-call]
 
 
+@functools.cache  # one Apprise parse per URL, not one per match
 def channel_for(url: str) -> Channel:
     masked = _masked(url)
     return Channel(url, f"{masked}#{hashlib.sha256(url.encode()).hexdigest()[:8]}")
@@ -146,7 +148,7 @@ def _messages(
 def deliver_pending(warehouse: Warehouse, config: Config) -> DeliveryReport:
     """Send every due outbox row of the configured rules and channels; rows of removed rules stay queued."""
     rules = {rule.name: rule for rule in config.alerts}
-    channels = {channel_for(url).label: channel_for(url) for rule in config.alerts for url in rule.notify}
+    channels = {channel.label: channel for rule in config.alerts for channel in map(channel_for, rule.notify)}
     with warehouse.session() as con:
         due = wh.due_notifications(con, config.notifications.max_attempts)
         grouped: dict[tuple[str, str], list[DueNotification]] = defaultdict(list)

@@ -59,14 +59,20 @@ class FeedState:
 
 
 def insert_rows(
-    con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    skip_existing: bool = False,
 ) -> None:
-    """Multi-row INSERT in chunks (much faster than executemany in DuckDB)."""
+    """Multi-row INSERT in chunks (much faster than executemany in DuckDB); `skip_existing` leaves rows
+    whose key is already stored as they are (ON CONFLICT DO NOTHING)."""
     placeholder = "(" + ", ".join("?" * len(columns)) + ")"
+    conflict = " ON CONFLICT DO NOTHING" if skip_existing else ""
     for start in range(0, len(rows), _ROWS_PER_STATEMENT):
         chunk = rows[start : start + _ROWS_PER_STATEMENT]
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([placeholder] * len(chunk))
-        con.execute(sql, [value for row in chunk for value in row])
+        con.execute(sql + conflict, [value for row in chunk for value in row])
 
 
 def _migrate(con: duckdb.DuckDBPyConnection) -> None:
@@ -429,13 +435,8 @@ def enqueue_notifications(
     """Outbox rows ('pending') for (rule, article_id, channel) keys not queued before. Returns how many."""
     before = con.execute("SELECT count(*) FROM notifications").fetchone()
     rows = [(rule, article, channel, "pending", 0, now, now, run_id) for rule, article, channel in keys]
-    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-        chunk = rows[start : start + _ROWS_PER_STATEMENT]
-        con.execute(
-            "INSERT INTO notifications (rule, article_id, channel, status, attempts, created_at, updated_at, run_id) "
-            "VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk)) + " ON CONFLICT DO NOTHING",
-            [value for row in chunk for value in row],
-        )
+    columns = ("rule", "article_id", "channel", "status", "attempts", "created_at", "updated_at", "run_id")
+    insert_rows(con, "notifications", columns, rows, skip_existing=True)
     after = con.execute("SELECT count(*) FROM notifications").fetchone()
     return int(after[0]) - int(before[0]) if after and before else 0
 
