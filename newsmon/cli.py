@@ -118,11 +118,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from storage.warehouse import Warehouse, WarehouseError, export_tables
 
     out = Path(args.out or f"{config.warehouse.stem}-export")
-    warehouse = Warehouse(config.warehouse)
     try:
-        if config.warehouse.exists():
-            warehouse.upgrade()
-        with warehouse.session(read_only=True) as con:
+        with Warehouse(config.warehouse).reader() as con:
             written = export_tables(con, out.resolve(), args.format, since)
     except WarehouseError as exc:
         return _fail(str(exc), EXIT_FAILED)

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from newsmon.config import Config
-from storage.warehouse import Warehouse, WarehouseError
+from storage.warehouse import Warehouse
 
 TOP_PLATFORMS = 8
 _STYLE = """
@@ -110,11 +110,7 @@ def collect(config: Config, days: int) -> dict[str, list[tuple[Any, ...]]]:
             [since],
         ),
     }
-    warehouse = Warehouse(config.warehouse)
-    if not config.warehouse.exists():
-        raise WarehouseError(f"warehouse {config.warehouse} does not exist yet: run `newsmon run` first")
-    warehouse.upgrade()
-    with warehouse.session(read_only=True) as con:
+    with Warehouse(config.warehouse).reader() as con:
         return {name: con.execute(sql, params).fetchall() for name, (sql, params) in queries.items()}
 
 

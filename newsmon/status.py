@@ -11,11 +11,10 @@ from newsmon.config import Config
 from storage.warehouse import Warehouse
 
 _FEEDS_SQL = """
-SELECT CASE WHEN consecutive_failures >= 6 THEN 'DEAD' WHEN consecutive_failures > 0 THEN 'FAILING'
-            WHEN last_polled_at IS NULL THEN 'NEW' ELSE 'ok' END AS health,
-       coalesce(name, feed_url), feed_url, consecutive_failures, failing_since, last_success_at,
-       last_error, next_poll_at, articles_total
-FROM feeds
+SELECT CASE WHEN health = 'ok' THEN health WHEN health = 'never polled' THEN 'NEW' ELSE upper(health) END,
+       name, feed_url, consecutive_failures, failing_since, last_success_at, last_error, next_poll_at,
+       articles_total
+FROM feed_health
 ORDER BY consecutive_failures DESC, failing_since NULLS LAST, feed_url
 """
 _RUNS_SQL = """
@@ -64,7 +63,7 @@ def _run_lines(rows: list[Any]) -> list[str]:
 
 
 def render_status(config: Config) -> str:
-    with Warehouse(config.warehouse).session(read_only=True) as con:
+    with Warehouse(config.warehouse).reader() as con:
         lines = _feed_lines(con, {f.url for f in config.feeds})
         lines += ["", *_run_lines(con.execute(_RUNS_SQL).fetchall())]
         pending = con.execute(_NOTIFY_SQL, [config.notifications.max_attempts]).fetchall()

@@ -131,10 +131,16 @@ class Warehouse:
         finally:
             con.close()
 
-    def upgrade(self) -> None:
-        """Apply pending migrations now (a short write session), so read-only tools see the current views."""
+    @contextmanager
+    def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection on the current schema: pending migrations are applied first (a short
+        write session), so tools reading an older file still find today's views."""
+        if not self.path.exists():
+            raise WarehouseError(f"warehouse {self.path} does not exist yet: run `newsmon run` first")
         with self.session():
             pass
+        with self.session(read_only=True) as con:
+            yield con
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
