@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from extractors.dedup import PARAMETERS, Candidate, best_original, fingerprint, shingle_hashes
+from extractors.dedup import PARAMETERS, U64, Candidate, best_original, fingerprint, shingle_hashes
 from newsmon.records import Article
 from storage import warehouse as wh
 from storage.lsh import IndexedDoc, LshIndex
@@ -71,13 +71,22 @@ def _stored_candidates(
 def mark_duplicates(
     articles: Sequence[Article], index: LshIndex, texts: Callable[[Sequence[str]], dict[str, str]]
 ) -> list[Article]:
-    """The same articles with `duplicate_of` / `similarity` set where they repeat an earlier document."""
+    """The same articles with `duplicate_of` / `similarity` set where they repeat an earlier document.
+
+    Shingle sets are computed only for documents that take part in a verification: most articles share no
+    band with anything and need none (their fingerprint was already made in the extraction worker)."""
     exact, banded = _stored_candidates(articles, index)
-    stored_docs = {doc.doc_id: doc for docs in banded.values() for doc in docs}
-    stored_text = texts(sorted(stored_docs)) if stored_docs else {}
-    stored_hashes = {doc_id: shingle_hashes(text) for doc_id, text in stored_text.items()}
+    stored_ages = {doc.doc_id: doc.doc for docs in banded.values() for doc in docs}
+    known_text = texts(sorted(stored_ages)) if stored_ages else {}
+    hashed: dict[str, U64] = {}
+
+    def shingles_of(doc_id: str) -> U64:
+        if doc_id not in hashed:
+            hashed[doc_id] = shingle_hashes(known_text[doc_id])
+        return hashed[doc_id]
+
     batch_by_hash: dict[str, str] = {}
-    batch_by_key: dict[int, list[Candidate]] = {}
+    batch_by_key: dict[int, list[tuple[str, int]]] = {}
     marked: list[Article] = []
     for position, article in enumerate(articles):
         fp = article.fingerprint
@@ -85,24 +94,22 @@ def mark_duplicates(
             marked.append(article)
             continue
         doc_id = ARTICLE_PREFIX + article.article_id
+        known_text[doc_id] = article.text
         original: tuple[str, float] | None = None
         if fp.content_hash in exact:
             original = (exact[fp.content_hash].doc_id, 1.0)
         elif fp.content_hash in batch_by_hash:
             original = (batch_by_hash[fp.content_hash], 1.0)
         else:
-            mine = shingle_hashes(article.text)
-            candidates = {
-                doc.doc_id: Candidate(doc.doc_id, doc.doc, stored_hashes[doc.doc_id])
-                for key in fp.band_keys
-                for doc in banded.get(key, [])
-                if doc.doc_id in stored_hashes
+            ages = {
+                doc.doc_id: doc.doc for key in fp.band_keys for doc in banded.get(key, []) if doc.doc_id in known_text
             }
-            candidates.update({c.doc_id: c for key in fp.band_keys for c in batch_by_key.get(key, [])})
-            original = best_original(mine, list(candidates.values()))
-            batch_entry = Candidate(doc_id, _BATCH_AGE + position, mine)
+            ages.update(entry for key in fp.band_keys for entry in batch_by_key.get(key, []))
+            if ages:
+                candidates = [Candidate(other, age, shingles_of(other)) for other, age in ages.items()]
+                original = best_original(shingles_of(doc_id), candidates)
             for key in fp.band_keys:
-                batch_by_key.setdefault(key, []).append(batch_entry)
+                batch_by_key.setdefault(key, []).append((doc_id, _BATCH_AGE + position))
         batch_by_hash.setdefault(fp.content_hash, doc_id)
         if original is None:
             marked.append(article)
