@@ -1,7 +1,8 @@
 """The monitoring pass as a Prefect flow: poll due feeds, fetch and extract new entries, store in batches.
 
-Tasks wrap the I/O steps (one `poll-feed` task run per feed, so the Prefect UI shows each feed's health;
-one `fetch-extract` and one `store-batch` task run per batch, never one per article). Transient HTTP errors
+Tasks wrap the steps (one `poll-feed` task run per feed, so the Prefect UI shows each feed's health; one
+`store-batch` task run per batch, never one per article; `extract-pages` task runs when extraction runs
+on a Dask cluster). Transient HTTP errors
 are retried inside the shared client, honouring Retry-After; permanent ones are recorded and skipped.
 Only the `store-batch` task writes, one transaction per batch, so a killed pass loses at most the batch in
 flight and the next pass picks those entries up again (they are not stored yet).
@@ -12,7 +13,6 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,10 +26,11 @@ from extractors.article import TextLimits
 from extractors.classify import classifier_for
 from extractors.seeds import SEED_SKIP_STEMS, SeedDocument, parse_seed
 from flows.dedupe import catch_up, mark_duplicates, open_index
+from flows.extraction import Extraction, ProcessSettings, extraction_for
 from flows.feeds import poll_feed
 from flows.http import HttpFetcher
 from flows.notify import DeliveryReport, deliver_pending, fault_point, queue_matches, queue_spikes
-from flows.pages import EntryResult, ProcessSettings, fetch_and_extract, make_pool
+from flows.pages import EntryResult, fetch_and_extract
 from newsmon.config import AlertRule, Config, FeedConfig, load_config
 from newsmon.polling import failure_weight, is_due, next_poll_after_failure, next_poll_after_success
 from newsmon.records import Article, FeedEntry, FeedPoll, LinkEvent, PassSummary
@@ -44,23 +45,6 @@ LOCK_WAIT_SECONDS = 30 * 60
 def read_seed_folder(folder: Path) -> list[SeedDocument]:
     files = sorted(p for p in folder.glob("*.txt") if p.stem.upper() not in SEED_SKIP_STEMS)
     return [parse_seed(path.stem, path.read_bytes()) for path in files]
-
-
-class _LazyPool:
-    """The extraction process pool, started on first need and restarted if a worker died."""
-
-    def __init__(self, workers: int) -> None:
-        self._workers = workers
-        self._pool: ProcessPoolExecutor | None = None
-
-    def get(self) -> Executor:
-        if self._pool is None or getattr(self._pool, "_broken", False):
-            self._pool = make_pool(self._workers)
-        return self._pool
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
 
 
 @dataclass
@@ -123,15 +107,11 @@ def poll_feed_task(
     return poll, title, events
 
 
-@task(name="fetch-extract", cache_policy=NO_CACHE)
-def fetch_extract_task(
-    entries: Sequence[FeedEntry],
-    fetcher: HttpFetcher,
-    pool: _LazyPool,
-    settings: ProcessSettings,
-    max_page_bytes: int,
-    fetch_pages: bool = True,
+def _fetch_extract(
+    entries: Sequence[FeedEntry], fetcher: HttpFetcher, extraction: Extraction, config: Config
 ) -> list[EntryResult]:
+    """Not a task of its own: a chunk sent to Dask becomes an `extract-pages` task run of the flow, and
+    prefect-dask would have to serialise an enclosing task's parameters (the HTTP client) with it."""
     logger = get_run_logger()
     step = max(1, len(entries) // 5)
 
@@ -139,7 +119,10 @@ def fetch_extract_task(
         if done % step == 0 or done == len(entries):
             logger.info("pages fetched %d/%d", done, len(entries))
 
-    return fetch_and_extract(entries, fetcher if fetch_pages else None, pool.get, settings, max_page_bytes, progress)
+    limits = TextLimits(config.pipeline.min_text_chars, config.pipeline.max_text_chars)
+    settings = ProcessSettings(limits, config.taxonomy_sources)
+    page_fetcher = fetcher if config.pipeline.fetch_pages else None
+    return fetch_and_extract(entries, page_fetcher, extraction, settings, config.network.max_page_bytes, progress)
 
 
 @dataclass(frozen=True)
@@ -238,16 +221,12 @@ def _process_batches(
     fetcher: HttpFetcher,
     entries: Sequence[FeedEntry],
     tally: _Tally,
-    pool: _LazyPool,
+    extraction: Extraction,
 ) -> None:
-    limits = TextLimits(config.pipeline.min_text_chars, config.pipeline.max_text_chars)
-    settings = ProcessSettings(limits, config.taxonomy_sources)
     size = config.pipeline.batch_size
     for start in range(0, len(entries), size):
         batch = entries[start : start + size]
-        results = fetch_extract_task(
-            batch, fetcher, pool, settings, config.network.max_page_bytes, config.pipeline.fetch_pages
-        )
+        results = _fetch_extract(batch, fetcher, extraction, config)
         articles = [r.article for r in results if r.article is not None]
         events = [e for r in results for e in r.events]
         if start == 0:
@@ -309,7 +288,7 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
     with pass_lock(config.warehouse, LOCK_WAIT_SECONDS, logger.warning):
         now = datetime.now(UTC)
         states = _prepare(warehouse, config, run_id, now)
-        pool = _LazyPool(config.pipeline.extract_workers)
+        extraction = extraction_for(config.pipeline.extract_workers, config.pipeline.dask_address, logger.warning)
         index = _open_index(warehouse)
         try:
             with HttpFetcher(config.network) as fetcher:
@@ -322,7 +301,7 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
                 entries, tally.entries_seen, tally.entries_known = _new_entries(warehouse, [p for p, _ in polls])
                 logger.info("%d new entries to fetch (%d already known)", len(entries), tally.entries_known)
                 writer = _Writer(warehouse, index, run_id, config.alerts)
-                _process_batches(config, writer, fetcher, entries, tally, pool)
+                _process_batches(config, writer, fetcher, entries, tally, extraction)
                 succeeded = [p for p in polls if p[0].outcome != "failed"]
                 _record_polls(warehouse, config, succeeded, states, datetime.now(UTC))
             _notify(warehouse, config, run_id, tally)
@@ -333,7 +312,7 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
                 logger.error("could not record the failed run either: %s", unrecorded)
             raise
         finally:
-            pool.close()
+            extraction.close()
             index.close()
         summary = tally.summary(run_id, "completed")
         _finish(warehouse, summary, None)

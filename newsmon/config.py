@@ -75,6 +75,7 @@ class PipelineSettings:
     max_text_chars: int = 100_000
     extract_workers: int = 0  # 0: one per CPU core
     fetch_pages: bool = True  # False: store entries from their feed text only (paywalled sites, tests)
+    dask_address: str | None = None  # tcp://scheduler:8786: extract on that Dask cluster, not local processes
 
 
 @dataclass(frozen=True)
@@ -200,8 +201,21 @@ def _pipeline(reader: _Reader, raw: Any) -> PipelineSettings:
         "max_text_chars": lambda v, k: reader.integer(v, k, 100),
         "extract_workers": lambda v, k: reader.integer(v, k, 0),
         "fetch_pages": lambda v, k: bool(reader.typed(v, k, bool, "true or false")),
+        "dask_address": lambda v, k: _dask_address(reader, v, k),
     }
     return _dataclass_from(reader, PipelineSettings, raw, "pipeline", converters)
+
+
+_DASK_ADDRESS = re.compile(r"(tcp|tls)://[^\s/:]+(:\d{1,5})?|(tcp|tls)://\[[0-9a-fA-F:.]+\](:\d{1,5})?")
+
+
+def _dask_address(reader: _Reader, value: Any, key: str) -> str | None:
+    if value is None:
+        return None
+    address = reader.text(value, key)
+    if not _DASK_ADDRESS.fullmatch(address):
+        raise reader.fail(key, f"{address!r} is not a Dask scheduler address (tcp://host:8786 or tls://host:8786)")
+    return address
 
 
 def _feeds(reader: _Reader, raw: Any) -> tuple[FeedConfig, ...]:

@@ -66,6 +66,10 @@ ALERT = "warehouse: x.duckdb\nfeeds: []\nalerts:\n"
         ("warehouse: x.duckdb\nnetwork:\n  retries: -1\nfeeds: []\n", "network.retries: must be at least 0"),
         ("warehouse: x.duckdb\nnetwork: {proxy: x}\nfeeds: []\n", "network.proxy: unknown key"),
         (
+            "warehouse: x.duckdb\npipeline: {dask_address: 'scheduler:8786'}\nfeeds: []\n",
+            "pipeline.dask_address: 'scheduler:8786' is not a Dask scheduler address",
+        ),
+        (
             f"{ALERT}  - {{name: a, notify: ['json://h/']}}\n  - {{name: a, notify: ['json://h/']}}\n",
             "duplicate rule name 'a'",
         ),
