@@ -7,6 +7,7 @@ a URL to fetch.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from configparser import ConfigParser
 from datetime import UTC, datetime
@@ -17,6 +18,10 @@ from trafilatura.settings import use_config
 from extractors.encoding import decode_bytes
 from extractors.language import normalize_language_tag
 from newsmon.records import ExtractedPage
+
+# trafilatura logs every page it finds no article in at ERROR level; that outcome is ours to report (the
+# entry is kept from its feed text or counted as `too_short`), so only its critical messages get through.
+logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _HTML_LANG = re.compile(r"""<html[^>]{0,500}?\blang\s*=\s*["']?([A-Za-z-]{2,12})""", re.IGNORECASE)

@@ -1,6 +1,7 @@
 """Where the CPU-bound part of a batch runs: local worker processes, or a Dask cluster through prefect-dask.
 
-Both take chunks of fetched pages (`Job`s) and return one `Article` or `LinkEvent` per job, in order. The
+Both take chunks of fetched pages (`Job`s) and return, per job and in order, the extracted page and the
+`Article` (or the `LinkEvent` saying why there is none). The
 local backend is a fork-server process pool on this machine; the Dask backend submits an `extract-pages`
 Prefect task run per chunk through `prefect_dask.DaskTaskRunner`, so each chunk is visible in the Prefect UI
 and runs on whichever Dask worker is free. If the Dask scheduler cannot be reached the pass says so and
@@ -26,9 +27,8 @@ from prefect.cache_policies import NO_CACHE
 from extractors.article import TextLimits, build_article
 from extractors.classify import classifier_for
 from extractors.pages import extract_page
-from newsmon.records import Article, FeedEntry, LinkEvent
+from newsmon.records import Article, ExtractedPage, FeedEntry, LinkEvent
 
-Job = tuple[FeedEntry, bytes | None, str | None, datetime]  # entry, page body, content type, fetched at
 Outcome = Article | LinkEvent
 
 
@@ -40,26 +40,45 @@ class ProcessSettings:
     taxonomy: tuple[tuple[str, str], ...]
 
 
-def process_entry(
-    entry: FeedEntry, body: bytes | None, content_type: str | None, fetched_at: datetime, settings: ProcessSettings
-) -> Outcome:
+@dataclass(frozen=True)
+class Job:
+    """One fetched entry to turn into an article. `page` is set instead of `body` when the same page bytes
+    were already extracted in this batch (the page is extracted once, the article built per entry)."""
+
+    entry: FeedEntry
+    body: bytes | None
+    content_type: str | None
+    fetched_at: datetime
+    page: ExtractedPage | None = None
+
+
+@dataclass(frozen=True)
+class Processed:
+    page: ExtractedPage | None
+    outcome: Outcome
+
+
+def process_job(job: Job, settings: ProcessSettings) -> Processed:
     """Extract (when there is a page), clean, detect language, classify: the CPU-bound part, in a worker."""
-    page = extract_page(body, entry.link, content_type) if body else None
-    return build_article(entry, page, fetched_at, settings.limits, classifier_for(settings.taxonomy))
+    page = job.page
+    if page is None and job.body:
+        page = extract_page(job.body, job.entry.link, job.content_type)
+    classifier = classifier_for(settings.taxonomy)
+    return Processed(page, build_article(job.entry, page, job.fetched_at, settings.limits, classifier))
 
 
-def process_jobs(jobs: Sequence[Job], settings: ProcessSettings) -> list[Outcome]:
-    return [process_entry(*job, settings) for job in jobs]
+def process_jobs(jobs: Sequence[Job], settings: ProcessSettings) -> list[Processed]:
+    return [process_job(job, settings) for job in jobs]
 
 
 @task(name="extract-pages", cache_policy=NO_CACHE)
-def extract_pages_task(jobs: Sequence[Job], settings: ProcessSettings) -> list[Outcome]:
+def extract_pages_task(jobs: Sequence[Job], settings: ProcessSettings) -> list[Processed]:
     """One chunk of fetched pages, on a Dask worker."""
     return process_jobs(jobs, settings)
 
 
 class Pending(Protocol):
-    def result(self) -> list[Outcome]: ...
+    def result(self) -> list[Processed]: ...
 
 
 class Extraction(Protocol):
@@ -77,9 +96,9 @@ class Extraction(Protocol):
 class Done:
     """A chunk processed in this process (batches too small to be worth a worker)."""
 
-    outcomes: list[Outcome]
+    outcomes: list[Processed]
 
-    def result(self) -> list[Outcome]:
+    def result(self) -> list[Processed]:
         return self.outcomes
 
 
@@ -189,7 +208,7 @@ class DaskCluster:
 class _DaskPending:
     future: Any  # prefect_dask.PrefectDaskFuture
 
-    def result(self) -> list[Outcome]:
+    def result(self) -> list[Processed]:
         return list(self.future.result())
 
 

@@ -10,9 +10,11 @@ flight and the next pass picks those entries up again (they are not stored yet).
 
 from __future__ import annotations
 
+import contextvars
 import uuid
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -223,18 +225,28 @@ def _process_batches(
     tally: _Tally,
     extraction: Extraction,
 ) -> None:
+    """Batch after batch, one ahead: while a batch is being stored, the next one is already fetched and
+    extracted (in a thread that carries the flow's context), so the workers never wait for the writer."""
     size = config.pipeline.batch_size
-    for start in range(0, len(entries), size):
-        batch = entries[start : start + size]
-        results = _fetch_extract(batch, fetcher, extraction, config)
-        articles = [r.article for r in results if r.article is not None]
-        events = [e for r in results for e in r.events]
-        if start == 0:
-            events = [*tally.events, *events]  # feed-level link events go with the first batch
-            tally.events.clear()
-        stored = store_batch_task(writer, articles, events)
-        tally.new.extend(stored)
-        tally.events.extend(events)
+    batches = [entries[start : start + size] for start in range(0, len(entries), size)]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsmon-next-batch") as ahead:
+
+        def prepare(batch: Sequence[FeedEntry]) -> Future[list[EntryResult]]:
+            return ahead.submit(contextvars.copy_context().run, _fetch_extract, batch, fetcher, extraction, config)
+
+        upcoming = [prepare(batches[0])] if batches else []
+        for number in range(len(batches)):
+            results = upcoming.pop().result()
+            if number + 1 < len(batches):
+                upcoming.append(prepare(batches[number + 1]))
+            articles = [r.article for r in results if r.article is not None]
+            events = [e for r in results for e in r.events]
+            if number == 0:
+                events = [*tally.events, *events]  # feed-level link events go with the first batch
+                tally.events.clear()
+            stored = store_batch_task(writer, articles, events)
+            tally.new.extend(stored)
+            tally.events.extend(events)
     if not entries and tally.events:
         store_batch_task(writer, [], tally.events)
 

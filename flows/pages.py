@@ -4,18 +4,22 @@ Each entry is fetched (at most `max_connections` at once, per-host limits in the
 pages arrive they go, in chunks of the backend's size, to where extraction runs (local worker processes or
 a Dask cluster, see flows.extraction), which extracts, cleans, language-tags and classifies them. Entries
 whose page cannot be fetched or holds no article are built from their feed content.
+
+Identical page bytes in one batch (the same article listed under several URLs: tracking variants, mirrors,
+a feed listing it twice) are extracted once; each entry still gets its own article (own URL and title).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from extractors.article import build_article
 from extractors.classify import classifier_for
-from flows.extraction import Done, Extraction, Job, Pending, ProcessSettings, process_jobs
+from flows.extraction import Done, Extraction, Job, Pending, Processed, ProcessSettings, process_jobs
 from flows.http import FetchError, HttpFetcher
 from newsmon.records import Article, FeedEntry, LinkEvent, LinkOutcome
 
@@ -34,11 +38,59 @@ def _failure_event(entry: FeedEntry, error: FetchError) -> LinkEvent:
     return LinkEvent(entry.feed_url, entry.link, outcome, error.reason)
 
 
-@dataclass(frozen=True)
+def _page_key(body: bytes | None, content_type: str | None) -> bytes | None:
+    if not body:
+        return None
+    return hashlib.blake2b(body + b"\0" + (content_type or "").encode(), digest_size=16).digest()
+
+
+@dataclass
 class _Chunk:
-    jobs: list[Job]
-    fetch_events: list[LinkEvent | None]
     pending: Pending
+    outcome: list[Processed] | str | None = None  # str: why the whole chunk failed
+
+    def results(self) -> list[Processed] | str:
+        if self.outcome is None:
+            try:
+                self.outcome = list(self.pending.result())
+            except Exception as exc:  # a worker died or extraction raised: the caller keeps the entries
+                self.outcome = f"extraction failed: {type(exc).__name__}: {exc}"[:300]
+        return self.outcome
+
+
+@dataclass
+class _Submitter:
+    """Groups jobs into chunks for the backend and remembers where each entry's result will be."""
+
+    extraction: Extraction
+    settings: ProcessSettings
+    inline: bool
+    chunks: list[_Chunk] = field(default_factory=list)
+    slots: dict[int, tuple[int, int]] = field(default_factory=dict)  # entry index -> (chunk, position)
+    _open: list[tuple[int, Job]] = field(default_factory=list)
+
+    def add(self, index: int, job: Job) -> None:
+        self._open.append((index, job))
+        if len(self._open) >= self.extraction.chunk_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._open:
+            return
+        jobs = [job for _, job in self._open]
+        if self.inline:
+            pending: Pending = Done(process_jobs(jobs, self.settings))
+        else:
+            pending = self.extraction.submit(jobs, self.settings)
+        for position, (index, _) in enumerate(self._open):
+            self.slots[index] = (len(self.chunks), position)
+        self.chunks.append(_Chunk(pending))
+        self._open.clear()
+
+    def result(self, index: int) -> Processed | str:
+        chunk, position = self.slots[index]
+        results = self.chunks[chunk].results()
+        return results if isinstance(results, str) else results[position]
 
 
 def fetch_and_extract(
@@ -51,11 +103,10 @@ def fetch_and_extract(
 ) -> list[EntryResult]:
     """Results in the order of `entries`; never raises for a single bad page. Without a fetcher, entries are
     built from their feed text."""
-    inline = len(entries) < _INLINE_BELOW
-    fetch_threads = max(1, min(len(entries), fetcher.policy.max_connections if fetcher else 1))
-    chunks: list[_Chunk] = []
-    jobs: list[Job] = []
+    submitter = _Submitter(extraction, settings, inline=len(entries) < _INLINE_BELOW)
     fetch_events: list[LinkEvent | None] = []
+    first_with_page: dict[bytes, int] = {}  # page bytes' key -> index of the first entry that had them
+    repeats: list[tuple[int, Job, int]] = []  # (index, job, index of the first entry with the same page)
 
     def fetch(entry: FeedEntry) -> tuple[bytes | None, str | None, LinkEvent | None]:
         if fetcher is None:
@@ -66,42 +117,45 @@ def fetch_and_extract(
             return None, None, _failure_event(entry, error)
         return response.body, response.header("content-type"), None
 
-    def submit() -> None:
-        pending = Done(process_jobs(jobs, settings)) if inline else extraction.submit(jobs, settings)
-        chunks.append(_Chunk(list(jobs), list(fetch_events), pending))
-        jobs.clear()
-        fetch_events.clear()
-
+    fetch_threads = max(1, min(len(entries), fetcher.policy.max_connections if fetcher else 1))
     with ThreadPoolExecutor(max_workers=fetch_threads, thread_name_prefix="newsmon-fetch") as io:
-        fetches = [(entry, io.submit(fetch, entry)) for entry in entries]
-        for done, (entry, future) in enumerate(fetches, start=1):
+        fetches = [io.submit(fetch, entry) for entry in entries]
+        for index, (entry, future) in enumerate(zip(entries, fetches, strict=True)):
             body, content_type, event = future.result()
-            jobs.append((entry, body, content_type, datetime.now(UTC)))
             fetch_events.append(event)
-            if len(jobs) >= extraction.chunk_size:
-                submit()
+            job = Job(entry, body, content_type, datetime.now(UTC))
+            key = _page_key(body, content_type)
+            if key is not None and key in first_with_page:
+                repeats.append((index, job, first_with_page[key]))
+            else:
+                if key is not None:
+                    first_with_page[key] = index
+                submitter.add(index, job)
             if on_done:
-                on_done(done)
-        if jobs:
-            submit()
-    return [result for chunk in chunks for result in _collect(chunk, settings)]
+                on_done(index + 1)
+    submitter.flush()
+    for index, job, first in repeats:
+        submitter.add(index, _reuse_page(job, submitter.result(first)))
+    submitter.flush()
+    return [_entry_result(entry, fetch_events[i], submitter.result(i), settings) for i, entry in enumerate(entries)]
 
 
-def _collect(chunk: _Chunk, settings: ProcessSettings) -> list[EntryResult]:
-    try:
-        outcomes: list[Article | LinkEvent | None] = list(chunk.pending.result())
-        crash: str | None = None
-    except Exception as exc:  # a worker died or extraction raised: keep the entries, from their feed text
-        outcomes = [None] * len(chunk.jobs)
-        crash = f"extraction failed: {type(exc).__name__}: {exc}"[:300]
-    results = []
-    for (entry, *_), fetch_event, outcome in zip(chunk.jobs, chunk.fetch_events, outcomes, strict=True):
-        events: tuple[LinkEvent, ...] = (fetch_event,) if fetch_event else ()
-        if outcome is None:
-            events = (*events, LinkEvent(entry.feed_url, entry.link, "page_failed", crash or "no result"))
-            outcome = build_article(entry, None, datetime.now(UTC), settings.limits, classifier_for(settings.taxonomy))
-        if isinstance(outcome, LinkEvent):
-            results.append(EntryResult(entry, None, (*events, outcome)))
-        else:
-            results.append(EntryResult(entry, outcome, events))
-    return results
+def _reuse_page(job: Job, first: Processed | str) -> Job:
+    """The job for a repeated page: the first entry's extracted page (or its lack of one) instead of the
+    bytes. If the first extraction crashed, the repeat tries its own bytes."""
+    return job if isinstance(first, str) else replace(job, body=None, page=first.page)
+
+
+def _entry_result(
+    entry: FeedEntry, fetch_event: LinkEvent | None, processed: Processed | str, settings: ProcessSettings
+) -> EntryResult:
+    events: tuple[LinkEvent, ...] = (fetch_event,) if fetch_event else ()
+    if isinstance(processed, str):  # keep the entry, from its feed text, and say why
+        events = (*events, LinkEvent(entry.feed_url, entry.link, "page_failed", processed))
+        classifier = classifier_for(settings.taxonomy)
+        outcome = build_article(entry, None, datetime.now(UTC), settings.limits, classifier)
+    else:
+        outcome = processed.outcome
+    if isinstance(outcome, LinkEvent):
+        return EntryResult(entry, None, (*events, outcome))
+    return EntryResult(entry, outcome, events)

@@ -9,8 +9,13 @@ import time
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from newsmon.config import Config, ConfigError, load_config
+# Nothing heavy at import time: `newsmon run` starts Prefect's temporary server before importing the rest.
+from newsmon.prefect_server import hand_over, start_early
+
+if TYPE_CHECKING:
+    from newsmon.config import Config
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -37,6 +42,8 @@ class _ExitError(Exception):
 
 def _config(args: argparse.Namespace) -> Config:
     """The validated config of `--config`, or a one-line error and exit status 2."""
+    from newsmon.config import ConfigError, load_config
+
     try:
         return load_config(Path(args.config))
     except ConfigError as exc:
@@ -44,14 +51,16 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    config = _config(args)
+    started = time.monotonic()
     _prefect_defaults()
+    early_server = start_early()
+    config = _config(args)
     from flows.monitor import monitor_pass, summary_from_dict
     from newsmon.summary import format_summary
     from storage.lock import LockTimeout
     from storage.warehouse import WarehouseError
 
-    started = time.monotonic()
+    hand_over(early_server)
     try:
         result = monitor_pass(str(config.path), poll_all=args.all)
     except (WarehouseError, LockTimeout, OSError) as exc:
@@ -74,8 +83,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     _prefect_defaults()
+    early_server = start_early()
     from newsmon.demo import run_demo
 
+    hand_over(early_server)
     return run_demo(Path(args.db) if args.db else None)
 
 

@@ -48,6 +48,22 @@ def start(config: Path, log: Path, fault: str | None = None) -> subprocess.Popen
     )
 
 
+def children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.update(int(child) for child in (task / "children").read_text().split())
+    return found
+
+
+def all_gone(pids: set[int], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(Path(f"/proc/{pid}").exists() for pid in pids):
+            return True
+        time.sleep(0.2)
+    return False
+
+
 def check_consistent_after_recovery(tmp_path: Path, config: Path, receiver: WebhookReceiver) -> None:
     summary = monitor_pass(str(config), poll_all=True)
     assert summary["status"] == "completed"
@@ -91,8 +107,10 @@ def test_killed_while_fetching_pages(tmp_path: Path, site_copy: Path) -> None:
         deadline = time.monotonic() + 120
         while "pages fetched" not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.1)
+        helpers = children(process.pid)  # Prefect's temporary server, the extraction fork server
         process.send_signal(signal.SIGKILL)
         assert process.wait(timeout=60) == -signal.SIGKILL
+        assert helpers and all_gone(helpers, timeout=20), "a killed pass must not leave processes behind"
         site_requests = len(site.requested)
         check_consistent_after_recovery(tmp_path, config, receiver)
         assert len(site.requested) > site_requests
