@@ -9,8 +9,8 @@ answer is stable, handles everything else; a page/feed language tag breaks ties 
 from __future__ import annotations
 
 import functools
-import unicodedata
-from collections import Counter
+import re
+from dataclasses import dataclass
 
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
@@ -58,15 +58,31 @@ def _factory() -> DetectorFactory:
     return factory
 
 
-def _script(char: str) -> str:
-    code = ord(char)
-    if 0x3040 <= code <= 0x30FF or 0x31F0 <= code <= 0x31FF or 0xFF66 <= code <= 0xFF9D:
-        return "kana"
-    if 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F:
-        return "hangul"
-    if 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF or code >= 0x20000:
-        return "han"
-    return "letter" if unicodedata.category(char).startswith("L") else "other"
+_KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9d]+")
+_HANGUL = re.compile("[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]+")
+_HAN = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\U00020000-\U0010ffff]+")
+
+
+@dataclass(frozen=True)
+class ScriptCounts:
+    """Characters of `text` per script: kana, hangul, Han, and other letters (Unicode category L)."""
+
+    kana: int
+    hangul: int
+    han: int
+    letter: int
+
+    @classmethod
+    def of(cls, text: str) -> ScriptCounts:
+        runs = {name: pattern.findall(text) for name, pattern in (("kana", _KANA), ("hangul", _HANGUL), ("han", _HAN))}
+        cjk_letters = sum(map(str.isalpha, "".join(run for found in runs.values() for run in found)))
+        counts = {name: sum(map(len, found)) for name, found in runs.items()}
+        # str.isalpha is exactly Unicode category L; counted in C, not per character in Python.
+        return cls(**counts, letter=sum(map(str.isalpha, text)) - cjk_letters)
+
+    @property
+    def cjk(self) -> int:
+        return self.kana + self.hangul + self.han
 
 
 def normalize_language_tag(tag: str | None) -> str | None:
@@ -103,15 +119,15 @@ def detect_language(text: str, hint: str | None = None) -> str:
     """ISO 639-1 code, 'zh-cn'/'zh-tw' for Chinese, 'und' when there is too little to tell. Never raises."""
     hint = normalize_language_tag(hint)
     sample = text[:_SAMPLE_CHARS]
-    scripts = Counter(_script(char) for char in sample)
-    cjk = scripts["kana"] + scripts["hangul"] + scripts["han"]
-    letters = cjk + scripts["letter"]
-    if cjk >= _MIN_CJK_CHARS and cjk >= scripts["letter"] / 4:
-        if scripts["kana"] >= max(2, _KANA_SHARE * cjk):
+    scripts = ScriptCounts.of(sample)
+    cjk = scripts.cjk
+    letters = cjk + scripts.letter
+    if cjk >= _MIN_CJK_CHARS and cjk >= scripts.letter / 4:
+        if scripts.kana >= max(2, _KANA_SHARE * cjk):
             return "ja"
-        if scripts["hangul"] >= _HANGUL_SHARE * cjk:
+        if scripts.hangul >= _HANGUL_SHARE * cjk:
             return "ko"
-        if hint == "ja" and scripts["han"] == cjk:
+        if hint == "ja" and scripts.han == cjk:
             return "ja"
         return _chinese_variant(sample, hint)
     if letters < _MIN_LETTERS:

@@ -11,6 +11,7 @@ extracts locally instead: a scale-out problem never stops the monitoring.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import threading
 import time
@@ -120,10 +121,20 @@ def _watch_pass(pass_pid: int) -> None:
     threading.Thread(target=_exit_when_gone, args=(pass_pid,), name="newsmon-watch-pass", daemon=True).start()
 
 
+_PRELOAD = ["extractors.article", "extractors.pages", "flows.extraction"]
+
+
+def start_fork_server() -> None:
+    """Start the fork server (it imports the extractors, ~1.5 s) now, e.g. while waiting for Prefect's
+    server, so the first pages do not wait for it. Workers are forked from it later, already warm."""
+    multiprocessing.get_context("forkserver").set_forkserver_preload(_PRELOAD)
+    multiprocessing.forkserver.ensure_running()
+
+
 def make_pool(workers: int) -> ProcessPoolExecutor:
     """Worker processes started by a fork server that has the extractors imported once."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["extractors.article", "extractors.pages", "flows.extraction"])
+    context.set_forkserver_preload(_PRELOAD)
     return ProcessPoolExecutor(
         max_workers=workers or os.cpu_count() or 1, mp_context=context, initializer=_watch_pass, initargs=(os.getpid(),)
     )

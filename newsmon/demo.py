@@ -72,6 +72,7 @@ class SiteServer(http.server.ThreadingHTTPServer):
 
 class _SiteHandler(http.server.BaseHTTPRequestHandler):
     server: SiteServer
+    protocol_version = "HTTP/1.1"  # keep-alive, as real web servers do
 
     def do_GET(self) -> None:
         site = self.server.site

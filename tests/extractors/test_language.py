@@ -123,3 +123,48 @@ def test_never_raises_and_stays_in_vocabulary(text: str, hint: str | None) -> No
 def test_deterministic() -> None:
     text = "The platform said the new policy would lower fees for small merchants in Europe."
     assert len({detect_language(text) for _ in range(5)}) == 1
+
+
+def _reference_script(char: str) -> str:
+    """The per-character definition ScriptCounts implements with regular expressions."""
+    import unicodedata
+
+    code = ord(char)
+    if 0x3040 <= code <= 0x30FF or 0x31F0 <= code <= 0x31FF or 0xFF66 <= code <= 0xFF9D:
+        return "kana"
+    if 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F:
+        return "hangul"
+    if 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF or code >= 0x20000:
+        return "han"
+    return "letter" if unicodedata.category(char).startswith("L") else "other"
+
+
+_MIXED = st.text(
+    st.one_of(
+        st.characters(min_codepoint=0x20, max_codepoint=0x24F),
+        st.characters(min_codepoint=0x1100, max_codepoint=0x11FF),
+        st.characters(min_codepoint=0x3000, max_codepoint=0x33FF),
+        st.characters(min_codepoint=0x4E00, max_codepoint=0x4E80),
+        st.characters(min_codepoint=0xAC00, max_codepoint=0xAC80),
+        st.characters(min_codepoint=0xF900, max_codepoint=0xFFEF),
+        st.characters(min_codepoint=0x1F300, max_codepoint=0x2A000),
+        st.characters(),
+    ),
+    max_size=300,
+)
+
+
+@given(_MIXED)
+def test_script_counts_match_the_per_character_definition(text: str) -> None:
+    from collections import Counter
+
+    from extractors.language import ScriptCounts
+
+    expected = Counter(_reference_script(char) for char in text)
+    counts = ScriptCounts.of(text)
+    assert (counts.kana, counts.hangul, counts.han, counts.letter) == (
+        expected["kana"],
+        expected["hangul"],
+        expected["han"],
+        expected["letter"],
+    )

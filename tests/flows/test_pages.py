@@ -19,7 +19,9 @@ from newsmon.resources import bundled_taxonomy_file, sample_site_dir
 
 ARTICLES = sample_site_dir() / "articles"
 PAGES = sorted(ARTICLES.glob("*.html"))[:8]
-SETTINGS = ProcessSettings(TextLimits(20, 100_000), ((str(bundled_taxonomy_file()), bundled_taxonomy_file().read_text()),))
+SETTINGS = ProcessSettings(
+    TextLimits(20, 100_000), ((str(bundled_taxonomy_file()), bundled_taxonomy_file().read_text()),)
+)
 
 
 @dataclass

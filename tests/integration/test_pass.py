@@ -22,10 +22,13 @@ def site(site_copy: Path) -> Iterator[SiteServer]:
         yield server
 
 
-def write_config(tmp_path: Path, server: SiteServer, extra_feeds: list[dict[str, str]] | None = None) -> Path:
+def write_config(
+    tmp_path: Path, server: SiteServer, extra_feeds: list[dict[str, str]] | None = None, batch_size: int = 100
+) -> Path:
     config = {
         "warehouse": str(tmp_path / "wh.duckdb"),
         "network": {"allow_hosts": ["127.0.0.1"], "retries": 0},
+        "pipeline": {"batch_size": batch_size},
         "feeds": [*demo_feeds(server.site, server.base_url), *(extra_feeds or [])],
     }
     path = tmp_path / "config.yaml"
@@ -73,6 +76,21 @@ def test_first_pass_stores_every_language_and_records_failures(tmp_path: Path, s
     assert no_mojibake == [(0,)]
     big5 = query(tmp_path, "SELECT title FROM articles WHERE feed_url LIKE '%taiwan-ec%' ORDER BY title")
     assert ("淘寶台灣推出集運新服務 運費最高降三成",) in big5
+
+
+def test_small_batches_store_the_same_as_one_batch(tmp_path: Path, site: SiteServer) -> None:
+    """Batches are pipelined (the next one is fetched and extracted while the current one is stored): the
+    result must not depend on where the batch boundaries fall."""
+    rows = "SELECT url, language, text_source, platforms, topics, duplicate_of, md5(text) FROM articles ORDER BY url"
+    events = "SELECT url, outcome, reason FROM link_events ORDER BY url, outcome"
+    results = []
+    for size in (100, 3):
+        folder = tmp_path / f"batch-{size}"
+        folder.mkdir()
+        summary = monitor_pass(str(write_config(folder, site, batch_size=size)))
+        assert summary["status"] == "completed" and summary["articles_new"] == 20
+        results.append((query(folder, rows), query(folder, events), query(folder, "SELECT count(*) FROM runs")))
+    assert results[0] == results[1]
 
 
 def test_unchanged_second_pass_fetches_and_stores_nothing(tmp_path: Path, site: SiteServer) -> None:
