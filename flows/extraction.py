@@ -11,7 +11,6 @@ extracts locally instead: a scale-out problem never stops the monitoring.
 from __future__ import annotations
 
 import multiprocessing
-import multiprocessing.forkserver
 import os
 import threading
 import time
@@ -122,13 +121,6 @@ def _watch_pass(pass_pid: int) -> None:
 
 
 _PRELOAD = ["extractors.article", "extractors.pages", "flows.extraction"]
-
-
-def start_fork_server() -> None:
-    """Start the fork server (it imports the extractors, ~1.5 s) now, e.g. while waiting for Prefect's
-    server, so the first pages do not wait for it. Workers are forked from it later, already warm."""
-    multiprocessing.get_context("forkserver").set_forkserver_preload(_PRELOAD)
-    multiprocessing.forkserver.ensure_running()
 
 
 def make_pool(workers: int) -> ProcessPoolExecutor:

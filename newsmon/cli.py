@@ -55,14 +55,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     _prefect_defaults()
     early_server = start_early()
     config = _config(args)
-    from flows.extraction import start_fork_server
     from flows.monitor import monitor_pass, summary_from_dict
     from newsmon.summary import format_summary
     from storage.lock import LockTimeout
     from storage.warehouse import WarehouseError
 
-    if early_server and config.pipeline.fetch_pages and not config.pipeline.dask_address:
-        start_fork_server()  # while Prefect's server is still starting on the other core
     hand_over(early_server)
     try:
         result = monitor_pass(str(config.path), poll_all=args.all)
