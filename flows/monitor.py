@@ -2,8 +2,8 @@
 
 Tasks wrap the steps (one `poll-feed` task run per feed, so the Prefect UI shows each feed's health; one
 `store-batch` task run per batch, never one per article; `extract-pages` task runs when extraction runs
-on a Dask cluster). Transient HTTP errors
-are retried inside the shared client, honouring Retry-After; permanent ones are recorded and skipped.
+on a Dask cluster). Transient HTTP errors are retried inside the shared client, honouring Retry-After;
+permanent ones are recorded and skipped.
 Only the `store-batch` task writes, one transaction per batch, so a killed pass loses at most the batch in
 flight and the next pass picks those entries up again (they are not stored yet).
 """
@@ -110,7 +110,11 @@ def poll_feed_task(
 
 
 def _fetch_extract(
-    entries: Sequence[FeedEntry], fetcher: HttpFetcher, extraction: Extraction, config: Config
+    entries: Sequence[FeedEntry],
+    fetcher: HttpFetcher,
+    extraction: Extraction,
+    settings: ProcessSettings,
+    config: Config,
 ) -> list[EntryResult]:
     """Not a task of its own: a chunk sent to Dask becomes an `extract-pages` task run of the flow, and
     prefect-dask would have to serialise an enclosing task's parameters (the HTTP client) with it."""
@@ -121,8 +125,6 @@ def _fetch_extract(
         if done % step == 0 or done == len(entries):
             logger.info("pages fetched %d/%d", done, len(entries))
 
-    limits = TextLimits(config.pipeline.min_text_chars, config.pipeline.max_text_chars)
-    settings = ProcessSettings(limits, config.taxonomy_sources)
     page_fetcher = fetcher if config.pipeline.fetch_pages else None
     return fetch_and_extract(entries, page_fetcher, extraction, settings, config.network.max_page_bytes, progress)
 
@@ -229,10 +231,13 @@ def _process_batches(
     extracted (in a thread that carries the flow's context), so the workers never wait for the writer."""
     size = config.pipeline.batch_size
     batches = [entries[start : start + size] for start in range(0, len(entries), size)]
+    limits = TextLimits(config.pipeline.min_text_chars, config.pipeline.max_text_chars)
+    settings = ProcessSettings(limits, config.taxonomy_sources)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsmon-next-batch") as ahead:
 
         def prepare(batch: Sequence[FeedEntry]) -> Future[list[EntryResult]]:
-            return ahead.submit(contextvars.copy_context().run, _fetch_extract, batch, fetcher, extraction, config)
+            context = contextvars.copy_context()
+            return ahead.submit(context.run, _fetch_extract, batch, fetcher, extraction, settings, config)
 
         upcoming = [prepare(batches[0])] if batches else []
         for number in range(len(batches)):

@@ -65,10 +65,8 @@ def _free_port() -> int:
 def start_early() -> EarlyServer | None:
     """The temporary server's process, started now; None when a Prefect API is configured in the
     environment or Prefect cannot be found."""
-    if os.environ.get("PREFECT_API_URL") or os.environ.get("PREFECT_SERVER_EPHEMERAL_ENABLED", "").lower() in (
-        "0",
-        "false",
-    ):
+    ephemeral_disabled = os.environ.get("PREFECT_SERVER_EPHEMERAL_ENABLED", "").lower() in ("0", "false")
+    if os.environ.get("PREFECT_API_URL") or ephemeral_disabled:
         return None
     spec = importlib.util.find_spec("prefect")
     if spec is None or spec.origin is None:
