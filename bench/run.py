@@ -15,14 +15,11 @@ import gzip
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -120,31 +117,6 @@ def write_config(folder: Path, base: str, feed: str, warehouse: Path) -> Path:
     return config
 
 
-@contextlib.contextmanager
-def prefect_server(work: Path) -> Iterator[dict[str, str]]:
-    """A running `prefect server start` on loopback: what a deployment's runs talk to."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "PREFECT_HOME": str(work / "prefect-home"), "PREFECT_API_URL": f"http://127.0.0.1:{port}/api"}
-    env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-    command = [str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1"]
-    server = subprocess.Popen(
-        [*command, "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), urllib.request.urlopen(f"{env['PREFECT_API_URL']}/health") as answer:
-                if answer.status == 200:
-                    break
-            time.sleep(0.5)
-        yield env
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
 def memory_row(work: Path, pages: list[bytes], count: int) -> tuple[str, str]:
     from newsmon.demo import serve_site
 
@@ -157,6 +129,7 @@ def memory_row(work: Path, pages: list[bytes], count: int) -> tuple[str, str]:
 
 def pass_rows(work: Path, pages: list[bytes]) -> tuple[list[tuple[str, str]], str]:
     from newsmon.demo import serve_site
+    from tests.helpers import prefect_server
 
     items = build_site(work / "site", pages, copies=2)
     build_site(work / "distinct", pages, copies=2, distinct=True)
@@ -166,7 +139,7 @@ def pass_rows(work: Path, pages: list[bytes]) -> tuple[list[tuple[str, str]], st
         config = write_config(work, server.base_url, "bench.xml", work / "bench.duckdb")
         first, first_rss, summary = run_pass(config)
         second, _, _ = run_pass(config, "--all")
-        with prefect_server(work) as env:
+        with prefect_server(work / "prefect-home") as env:
             served_fixed, _, _ = run_pass(
                 write_config(work, server.base_url, "missing.xml", work / "f2.duckdb"), env=env
             )

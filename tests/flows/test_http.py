@@ -15,6 +15,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from flows.http import FetchError, HttpFetcher, HttpPolicy, parse_retry_after
+from tests.helpers import free_port
 
 LOCAL = HttpPolicy(allow_hosts=("127.0.0.1",), retries=2, backoff_seconds=0.05, deadline_seconds=3, read_timeout=2)
 
@@ -117,11 +118,8 @@ def test_404_is_permanent_and_not_retried(httpserver: HTTPServer, fetcher: HttpF
 
 
 def test_connection_refused_is_transient(fetcher: HttpFetcher) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     with pytest.raises(FetchError) as info:
-        fetcher.get(f"http://127.0.0.1:{port}/", 1000)
+        fetcher.get(f"http://127.0.0.1:{free_port()}/", 1000)
     assert info.value.kind == "transient"
 
 

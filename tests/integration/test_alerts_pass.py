@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
-import yaml
 
 from flows.monitor import monitor_pass
 from newsmon.demo import SiteServer, WebhookReceiver, demo_feeds, running, serve_site
+from tests import helpers
+from tests.helpers import free_port, query
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 TOKEN = "s3cr3t-t0ken-value"
@@ -36,29 +35,15 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 
 def write_config(tmp_path: Path, site: SiteServer, rules: list[dict[str, Any]]) -> Path:
-    config = {
-        "warehouse": str(tmp_path / "wh.duckdb"),
-        "network": {"allow_hosts": ["127.0.0.1"], "retries": 0},
-        "feeds": demo_feeds(site.site, site.base_url),
-        "alerts": rules,
-        "notifications": {"max_attempts": 3, "timeout_seconds": 5},
-    }
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    return path
-
-
-def rows(tmp_path: Path, sql: str) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+    notifications = {"max_attempts": 3, "timeout_seconds": 5}
+    return helpers.write_config(
+        tmp_path, demo_feeds(site.site, site.base_url), alerts=rules, notifications=notifications
+    )
 
 
 def expected_titles(tmp_path: Path) -> set[str]:
     """The originals the PDD/Temu rule must list, computed from the warehouse independently of the outbox."""
-    found = rows(
+    found = query(
         tmp_path,
         "SELECT title FROM articles WHERE duplicate_of IS NULL "
         "AND list_has_any(platforms, ['pinduoduo', 'temu']) AND list_has_any(topics, ['pricing', 'cross-border'])",
@@ -88,26 +73,24 @@ def test_one_digest_per_rule_and_a_rerun_sends_nothing(
     assert titles == {"[newsmon] pdd-temu", "[newsmon] jd-anything"}
     pdd = next(m for m in receiver.received if m["title"].startswith("[newsmon] pdd-temu"))
     assert listed_titles(pdd) == expected_titles(tmp_path) and len(listed_titles(pdd)) >= 3
-    assert first["notifications_sent"] == len(rows(tmp_path, "SELECT * FROM notifications WHERE status = 'sent'"))
+    assert first["notifications_sent"] == len(query(tmp_path, "SELECT * FROM notifications WHERE status = 'sent'"))
     assert all(h.get("X-Newsmon-Digest") for h in receiver.headers_seen)
     count = len(receiver.received)
     second = monitor_pass(str(config), poll_all=True)
     assert len(receiver.received) == count and second["notifications_sent"] == 0
     # Secrets: the token is in no stored row, no run error and no channel label.
-    dump = str(rows(tmp_path, "SELECT * FROM notifications")) + str(rows(tmp_path, "SELECT * FROM runs"))
+    dump = str(query(tmp_path, "SELECT * FROM notifications")) + str(query(tmp_path, "SELECT * FROM runs"))
     assert TOKEN not in dump
 
 
 def test_receiver_down_then_delivered_on_the_next_pass(tmp_path: Path, site: SiteServer) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     down = WebhookReceiver.__new__(WebhookReceiver)  # not listening yet: connection refused
     url = f"json://127.0.0.1:{port}/hooks/newsmon"
     config = write_config(tmp_path, site, [{"name": "pdd-temu", **PDD_TEMU, "notify": [url]}])
     first = monitor_pass(str(config))
     assert first["status"] == "completed" and first["notifications_failed"] >= 3 and first["notifications_sent"] == 0
-    failed = rows(tmp_path, "SELECT DISTINCT status, attempts, last_error IS NOT NULL FROM notifications")
+    failed = query(tmp_path, "SELECT DISTINCT status, attempts, last_error IS NOT NULL FROM notifications")
     assert failed == [("failed", 1, True)]
     del down
     receiver = WebhookReceiver.__new__(WebhookReceiver)
@@ -121,17 +104,15 @@ def test_receiver_down_then_delivered_on_the_next_pass(tmp_path: Path, site: Sit
     assert len(receiver.received) == 1
     assert listed_titles(receiver.received[0]) == expected_titles(tmp_path)
     assert second["notifications_sent"] == first["notifications_failed"]
-    assert rows(tmp_path, "SELECT DISTINCT status, attempts FROM notifications") == [("sent", 2)]
+    assert query(tmp_path, "SELECT DISTINCT status, attempts FROM notifications") == [("sent", 2)]
 
 
 def test_attempts_are_capped_with_a_clear_status(tmp_path: Path, site: SiteServer) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     config = write_config(tmp_path, site, [{"name": "pdd-temu", **PDD_TEMU, "notify": [f"json://127.0.0.1:{port}/x"]}])
     for _ in range(4):
         monitor_pass(str(config), poll_all=True)
-    assert rows(tmp_path, "SELECT DISTINCT status, attempts FROM notifications") == [("failed", 3)]
+    assert query(tmp_path, "SELECT DISTINCT status, attempts FROM notifications") == [("failed", 3)]
     from newsmon.config import load_config
     from newsmon.status import render_status
 
@@ -147,7 +128,7 @@ def test_digest_is_split_at_the_cap(tmp_path: Path, site: SiteServer, receiver: 
         ],
     )
     monitor_pass(str(config))
-    originals = rows(tmp_path, "SELECT count(*) FROM articles WHERE duplicate_of IS NULL")[0][0]
+    originals = query(tmp_path, "SELECT count(*) FROM articles WHERE duplicate_of IS NULL")[0][0]
     assert len(receiver.received) == -(-originals // 5)
     assert sum(len(listed_titles(m)) for m in receiver.received) == originals
     assert receiver.received[0]["title"].endswith(f"(part 1/{len(receiver.received)})")
@@ -169,12 +150,12 @@ def test_pass_killed_before_delivery_delivers_once_on_the_next_pass(
         )
     assert killed.returncode == -9, log.read_text()[-2000:]
     assert receiver.received == []
-    assert rows(tmp_path, "SELECT DISTINCT status FROM notifications") == [("pending",)]
-    assert rows(tmp_path, "SELECT status FROM runs") == [("running",)]
+    assert query(tmp_path, "SELECT DISTINCT status FROM notifications") == [("pending",)]
+    assert query(tmp_path, "SELECT status FROM runs") == [("running",)]
     second = monitor_pass(str(config))
     assert len(receiver.received) == 1 and listed_titles(receiver.received[0]) == expected_titles(tmp_path)
     assert second["articles_new"] == 0
-    assert rows(tmp_path, "SELECT status FROM runs ORDER BY started_at") == [("aborted",), ("completed",)]
+    assert query(tmp_path, "SELECT status FROM runs ORDER BY started_at") == [("aborted",), ("completed",)]
     monitor_pass(str(config))
     assert len(receiver.received) == 1
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
 from flows.monitor import monitor_pass
 from newsmon.demo import demo_feeds, serve_site
+from tests.helpers import write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 ARTEFACTS = Path(__file__).resolve().parents[2] / "test-artefacts"
@@ -29,21 +29,8 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
 
     shutil.copytree(sample_site_dir(), site)
     with serve_site(site) as server:
-        config = folder / "config.yaml"
-        config.write_text(
-            yaml.safe_dump(
-                {
-                    "warehouse": str(folder / "wh.duckdb"),
-                    "network": {"allow_hosts": ["127.0.0.1"], "retries": 0},
-                    "feeds": [
-                        *demo_feeds(server.site, server.base_url),
-                        {"url": f"{server.base_url}/gone.xml", "name": "gone"},
-                    ],
-                },
-                allow_unicode=True,
-            ),
-            encoding="utf-8",
-        )
+        gone = {"url": f"{server.base_url}/gone.xml", "name": "gone"}
+        config = write_config(folder, [*demo_feeds(server.site, server.base_url), gone])
         monitor_pass(str(config))
     yield folder / "wh.duckdb", config
 

@@ -10,27 +10,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
 from newsmon.demo import SiteServer, demo_feeds, serve_site
+from tests import helpers
 
 pytestmark = pytest.mark.integration
 
 
 def write_config(tmp_path: Path, site: SiteServer, **network: object) -> Path:
-    path = tmp_path / "config.yaml"
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "warehouse": str(tmp_path / "wh.duckdb"),
-                "network": {"allow_hosts": ["127.0.0.1"], "retries": 0, **network},
-                "feeds": demo_feeds(site.site, site.base_url),
-            },
-            allow_unicode=True,
-        ),
-        encoding="utf-8",
-    )
-    return path
+    return helpers.write_config(tmp_path, demo_feeds(site.site, site.base_url), network)
 
 
 def start_pass(config: Path, log: Path) -> subprocess.Popen[bytes]:

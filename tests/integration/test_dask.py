@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
-import yaml
 from distributed import Client, LocalCluster, get_task_stream
 
 from flows.monitor import monitor_pass
 from newsmon.demo import SiteServer, demo_feeds, serve_site
+from tests.helpers import free_port, query
+from tests.helpers import write_config as write_loopback_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 
@@ -34,27 +33,16 @@ def site(site_copy: Path) -> Iterator[SiteServer]:
 
 
 def write_config(folder: Path, server: SiteServer, dask_address: str | None) -> Path:
-    pipeline = {"dask_address": dask_address} if dask_address else {}
-    config = {
-        "warehouse": str(folder / "wh.duckdb"),
-        "network": {"allow_hosts": ["127.0.0.1"], "retries": 0},
-        "pipeline": pipeline,
-        "feeds": demo_feeds(server.site, server.base_url),
-    }
     folder.mkdir(exist_ok=True)
-    path = folder / "config.yaml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    return path
+    pipeline = {"dask_address": dask_address} if dask_address else {}
+    return write_loopback_config(folder, demo_feeds(server.site, server.base_url), pipeline=pipeline)
 
 
 def stored(folder: Path) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(folder / "wh.duckdb"), read_only=True)
-    try:
-        return con.execute(
-            "SELECT url, language, text_source, platforms, topics, duplicate_of, md5(text) FROM articles ORDER BY url"
-        ).fetchall()
-    finally:
-        con.close()
+    return query(
+        folder,
+        "SELECT url, language, text_source, platforms, topics, duplicate_of, md5(text) FROM articles ORDER BY url",
+    )
 
 
 def test_pass_extracts_on_the_dask_cluster_with_the_same_results(
@@ -76,9 +64,7 @@ def test_pass_extracts_on_the_dask_cluster_with_the_same_results(
 def test_unreachable_scheduler_falls_back_to_local_extraction(
     tmp_path: Path, site: SiteServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        address = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+    address = f"tcp://127.0.0.1:{free_port()}"
     with caplog.at_level(logging.WARNING):
         summary = monitor_pass(str(write_config(tmp_path, site, address)))
     assert summary["status"] == "completed" and summary["articles_new"] == 20

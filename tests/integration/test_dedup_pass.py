@@ -9,7 +9,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
 from flows.monitor import monitor_pass
 from newsmon.demo import serve_site
@@ -22,6 +21,7 @@ from tests.extractors.dedup_eval import (
     seeds,
     wrapped_variant,
 )
+from tests.helpers import write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 
@@ -86,17 +86,7 @@ def test_every_republication_is_marked_with_the_right_original(tmp_path: Path) -
     expected = build_site(site)
     warehouse = tmp_path / "wh.duckdb"
     with serve_site(site) as server:
-        config = tmp_path / "config.yaml"
-        config.write_text(
-            yaml.safe_dump(
-                {
-                    "warehouse": str(warehouse),
-                    "network": {"allow_hosts": ["127.0.0.1"]},
-                    "feeds": [{"url": f"{server.base_url}/feeds/syndication.xml", "name": "syndication"}],
-                }
-            ),
-            encoding="utf-8",
-        )
+        config = write_config(tmp_path, [{"url": f"{server.base_url}/feeds/syndication.xml", "name": "syndication"}])
         summary = monitor_pass(str(config))
         con = duckdb.connect(str(warehouse), read_only=True)
         rows = con.execute("SELECT url, article_id, duplicate_of, similarity FROM articles").fetchall()

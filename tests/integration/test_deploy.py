@@ -4,70 +4,29 @@ a triggered deployment run which writes the warehouse."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
 from newsmon.demo import demo_feeds, serve_site
 from newsmon.resources import PROJECT_DIR
+from tests.helpers import prefect_server as running_prefect_server
+from tests.helpers import write_config
 
 pytestmark = pytest.mark.integration
 BIN = Path(sys.executable).parent
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_for(url: str, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"{url} did not answer within {seconds} s")
-
-
 @pytest.fixture
 def prefect_server(tmp_path: Path) -> Iterator[dict[str, str]]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(tmp_path / "prefect-home"),
-        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_SERVER_API_PORT": str(port),
-    }
-    log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen(
-        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        wait_for(f"http://127.0.0.1:{port}/api/health", 120)
+    with running_prefect_server(tmp_path / "prefect-home", tmp_path / "server.log") as env:
         yield env
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
 
 
 def prefect(env: dict[str, str], *args: str, timeout: float = 120) -> str:
@@ -82,18 +41,7 @@ def test_deploy_all_and_a_worker_runs_a_triggered_pass(
     tmp_path: Path, prefect_server: dict[str, str], site_copy: Path
 ) -> None:
     with serve_site(site_copy) as site:
-        config = tmp_path / "newsmon.yaml"
-        config.write_text(
-            yaml.safe_dump(
-                {
-                    "warehouse": str(tmp_path / "wh.duckdb"),
-                    "network": {"allow_hosts": ["127.0.0.1"], "retries": 0},
-                    "feeds": demo_feeds(site.site, site.base_url),
-                },
-                allow_unicode=True,
-            ),
-            encoding="utf-8",
-        )
+        config = write_config(tmp_path, demo_feeds(site.site, site.base_url))
         env = {**prefect_server, "NEWSMON_HOME": str(PROJECT_DIR), "NEWSMON_CONFIG": str(config)}
         prefect(env, "work-pool", "create", "newsmon", "--type", "process")
         deployed = prefect(env, "--no-prompt", "deploy", "--all")

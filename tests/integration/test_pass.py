@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import duckdb
 import pytest
 import yaml
 
 from flows.monitor import monitor_pass
 from newsmon.demo import SiteServer, demo_feeds, serve_site
+from tests import helpers
+from tests.helpers import query
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 
@@ -25,23 +25,8 @@ def site(site_copy: Path) -> Iterator[SiteServer]:
 def write_config(
     tmp_path: Path, server: SiteServer, extra_feeds: list[dict[str, str]] | None = None, batch_size: int = 100
 ) -> Path:
-    config = {
-        "warehouse": str(tmp_path / "wh.duckdb"),
-        "network": {"allow_hosts": ["127.0.0.1"], "retries": 0},
-        "pipeline": {"batch_size": batch_size},
-        "feeds": [*demo_feeds(server.site, server.base_url), *(extra_feeds or [])],
-    }
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    return path
-
-
-def query(tmp_path: Path, sql: str) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+    feeds = [*demo_feeds(server.site, server.base_url), *(extra_feeds or [])]
+    return helpers.write_config(tmp_path, feeds, pipeline={"batch_size": batch_size})
 
 
 def page_fetches(server: SiteServer) -> int:

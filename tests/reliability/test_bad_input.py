@@ -10,7 +10,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +21,7 @@ from flows.monitor import monitor_pass
 from newsmon.demo import serve_site
 from newsmon.records import Article, FeedEntry, LinkEvent
 from tests.conftest import DATA
+from tests.helpers import write_config
 
 _HEADER = re.compile(rb"Content-type:\s*([^\r\n]+)", re.IGNORECASE)
 
@@ -36,22 +36,11 @@ def test_every_conformance_and_legacy_feed_through_one_pass(tmp_path: Path) -> N
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, target)
     with serve_site(site) as server:
-        config = tmp_path / "config.yaml"
-        config.write_text(
-            yaml.safe_dump(
-                {
-                    "warehouse": str(tmp_path / "wh.duckdb"),
-                    "network": {"allow_hosts": ["127.0.0.1"], "retries": 0},
-                    # The corpus links to the real web: keep this test on loopback by storing feed text only.
-                    "pipeline": {"fetch_pages": False, "max_entries_per_feed": 50},
-                    "feeds": [
-                        {"url": f"{server.base_url}/feeds/{p.name}", "name": p.name}
-                        for p in sorted((site / "feeds").iterdir())
-                    ],
-                }
-            ),
-            encoding="utf-8",
-        )
+        feeds = [
+            {"url": f"{server.base_url}/feeds/{p.name}", "name": p.name} for p in sorted((site / "feeds").iterdir())
+        ]
+        # The corpus links to the real web: keep this test on loopback by storing feed text only.
+        config = write_config(tmp_path, feeds, pipeline={"fetch_pages": False, "max_entries_per_feed": 50})
         summary = monitor_pass(str(config))
     assert summary["status"] == "completed"
     assert summary["feeds_ok"] + summary["feeds_failed"] == len(files)

@@ -12,30 +12,18 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
 from flows.monitor import monitor_pass
 from newsmon.demo import SiteServer, WebhookReceiver, demo_feeds, running, serve_site
+from tests import helpers
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 ENTRIES = 23
 
 
 def write_config(tmp_path: Path, site: SiteServer, hook: str, **network: object) -> Path:
-    path = tmp_path / "config.yaml"
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "warehouse": str(tmp_path / "wh.duckdb"),
-                "network": {"allow_hosts": ["127.0.0.1"], "retries": 0, **network},
-                "feeds": demo_feeds(site.site, site.base_url),
-                "alerts": [{"name": "pdd", "platforms": ["pinduoduo", "temu"], "notify": [hook]}],
-            },
-            allow_unicode=True,
-        ),
-        encoding="utf-8",
-    )
-    return path
+    rule = {"name": "pdd", "platforms": ["pinduoduo", "temu"], "notify": [hook]}
+    return helpers.write_config(tmp_path, demo_feeds(site.site, site.base_url), network, alerts=[rule])
 
 
 def start(config: Path, log: Path, fault: str | None = None) -> subprocess.Popen[bytes]:

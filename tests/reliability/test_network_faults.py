@@ -14,9 +14,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
 from flows.monitor import monitor_pass
+from tests.helpers import free_port, write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 
@@ -127,25 +127,15 @@ def fault_server() -> Iterator[FaultServer]:
 
 
 def test_every_fault_is_recorded_with_a_reason(tmp_path: Path, fault_server: FaultServer) -> None:
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "warehouse": str(tmp_path / "wh.duckdb"),
-                "network": {
-                    "allow_hosts": ["127.0.0.1"],
-                    "read_timeout": 1,
-                    "deadline_seconds": 3,
-                    "retries": 1,
-                    "backoff_seconds": 0.05,
-                    "retry_after_cap_seconds": 2,
-                    "max_page_bytes": 5_000_000,
-                },
-                "feeds": [{"url": f"{fault_server.base}/feed.xml", "name": "faults"}],
-            }
-        ),
-        encoding="utf-8",
-    )
+    network = {
+        "read_timeout": 1,
+        "deadline_seconds": 3,
+        "retries": 1,
+        "backoff_seconds": 0.05,
+        "retry_after_cap_seconds": 2,
+        "max_page_bytes": 5_000_000,
+    }
+    config = write_config(tmp_path, [{"url": f"{fault_server.base}/feed.xml", "name": "faults"}], network)
     started = time.monotonic()
     summary = monitor_pass(str(config))
     assert time.monotonic() - started < 60
@@ -161,20 +151,7 @@ def test_every_fault_is_recorded_with_a_reason(tmp_path: Path, fault_server: Fau
 
 
 def test_connection_refused_feed_is_a_transient_feed_failure(tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "warehouse": str(tmp_path / "wh.duckdb"),
-                "network": {"allow_hosts": ["127.0.0.1"], "retries": 0},
-                "feeds": [{"url": f"http://127.0.0.1:{port}/feed.xml", "name": "down"}],
-            }
-        ),
-        encoding="utf-8",
-    )
+    config = write_config(tmp_path, [{"url": f"http://127.0.0.1:{free_port()}/feed.xml", "name": "down"}])
     summary = monitor_pass(str(config))
     assert summary["status"] == "completed" and summary["feeds_failed"] == 1
     con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)

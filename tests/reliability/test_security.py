@@ -8,10 +8,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 from pytest_httpserver import HTTPServer
 
 from flows.monitor import monitor_pass
+from tests.helpers import write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 SECRET = "hook-secret-7f3a9"
@@ -43,17 +43,9 @@ def test_hostile_links_are_refused_recorded_and_counted(
     httpserver.expect_request("/to-metadata").respond_with_data(
         "", status=302, headers={"Location": "http://169.254.169.254/latest/api/token"}
     )
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "warehouse": str(tmp_path / "wh.duckdb"),
-                "network": {"allow_hosts": ["127.0.0.1"], "retries": 0},
-                "feeds": [{"url": httpserver.url_for("/feed.xml"), "name": "hostile"}],
-                "alerts": [{"name": "all", "notify": [f"json://127.0.0.1:9/hook?token={SECRET}"]}],
-            }
-        ),
-        encoding="utf-8",
+    feeds = [{"url": httpserver.url_for("/feed.xml"), "name": "hostile"}]
+    config = write_config(
+        tmp_path, feeds, alerts=[{"name": "all", "notify": [f"json://127.0.0.1:9/hook?token={SECRET}"]}]
     )
     with caplog.at_level(logging.DEBUG):
         summary = monitor_pass(str(config))
