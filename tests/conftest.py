@@ -15,6 +15,7 @@ settings.register_profile("newsmon", derandomize=True, deadline=None)
 settings.load_profile("newsmon")
 
 DATA = Path(__file__).resolve().parent / "data"
+PROJECT_DIR = Path(__file__).resolve().parent.parent  # the checkout (prefect.yaml, Makefile)
 
 
 import shutil  # noqa: E402
