@@ -23,12 +23,12 @@ from extractors.urls import canonical_url, url_scheme
 from newsmon.records import OpmlFeed, OpmlList
 
 SITEMAP_OUTLINE_TYPE = "sitemap"  # our export marks sitemap sources so that an import gives them back
-_SPACES = re.compile(r"\s+")
+_SEPARATORS = re.compile(r"[\s,/]+")  # OPML splits categories at "," and paths at "/"
 
 
 def normalize_tag(text: str) -> str:
-    """A tag as rules match it: trimmed, case-folded, inner whitespace as one hyphen."""
-    return _SPACES.sub("-", text.strip()).casefold()
+    """A tag as rules match it: case-folded, runs of whitespace, commas and slashes as one hyphen."""
+    return _SEPARATORS.sub("-", text).strip("-").casefold()
 
 
 def _tags(raw: Mapping[str, Any]) -> tuple[str, ...]:
