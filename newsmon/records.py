@@ -237,3 +237,17 @@ class OpmlList:
     duplicates: int = 0
     skipped: tuple[tuple[str, str], ...] = ()
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedCandidate:
+    """A feed or sitemap found by `newsmon feeds discover`, validated by fetching it (flows.sources).
+    `error` set: it was advertised or guessed but does not work."""
+
+    url: str
+    title: str
+    format: FeedFormat
+    origin: DiscoveryOrigin
+    items: int = 0
+    last_update: datetime | None = None
+    error: str | None = None
