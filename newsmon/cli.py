@@ -82,6 +82,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if args.serve:
+        from newsmon.demo import serve_sample_site
+
+        return serve_sample_site(args.port)
     _prefect_defaults()
     early_server = start_early()
     from newsmon.demo import run_demo
@@ -163,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=cmd_run)
     demo = commands.add_parser("demo", help="serve the bundled sample site on 127.0.0.1 and run a pass")
     demo.add_argument("--db", help="warehouse file to write (default: demo-output/newsmon.duckdb)")
+    demo.add_argument("--serve", action="store_true", help="only serve the sample site until Ctrl-C (no pass)")
+    demo.add_argument("--port", type=int, default=8765, help="port for --serve (default 8765)")
     demo.set_defaults(handler=cmd_demo)
     status = commands.add_parser("status", help="feed health, last runs, notifications")
     status.add_argument("--config", required=True, help="YAML config file")

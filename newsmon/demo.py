@@ -63,8 +63,8 @@ class SiteServer(http.server.ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, site: Path) -> None:
-        super().__init__(("127.0.0.1", 0), _SiteHandler)
+    def __init__(self, site: Path, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _SiteHandler)
         self.site = site.resolve()
         self.base_url = f"http://127.0.0.1:{self.server_address[1]}"
         self.requested: list[str] = []  # paths served, in order (tests count fetches with it)
@@ -78,6 +78,8 @@ class _SiteHandler(http.server.BaseHTTPRequestHandler):
         site = self.server.site
         self.server.requested.append(self.path)
         path = (site / self.path.split("?", 1)[0].lstrip("/")).resolve()
+        if path.is_dir():
+            path = path / "index.html"  # the home page advertises the feeds (newsmon feeds discover)
         if not path.is_relative_to(site) or not path.is_file():
             self.send_error(404, "not found")
             return
@@ -144,6 +146,21 @@ def serve_site(site: Path) -> Iterator[SiteServer]:
     server = SiteServer(site)
     with running(server):
         yield server
+
+
+def serve_sample_site(port: int) -> int:
+    """`newsmon demo --serve`: keep the sample site up on 127.0.0.1 until Ctrl-C (for `newsmon feeds
+    discover` and the sources walkthrough in the README)."""
+    site = sample_site_dir()
+    server = SiteServer(site, port)
+    print(f"Serving the sample site {site} at {server.base_url}/ (home page, /news-sitemap.xml); Ctrl-C stops")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
 
 
 def demo_feeds(site: Path, base: str) -> list[dict[str, str]]:
