@@ -186,7 +186,9 @@ BROKEN_FEED = """<!DOCTYPE html>
 
 
 FEED_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml"}
-NEWS_NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"'
+NEWS_NS = (
+    'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"'
+)
 
 
 def render_home(articles: list[dict[str, Any]]) -> str:
