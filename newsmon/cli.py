@@ -1,4 +1,4 @@
-"""The `newsmon` command: run, demo, status."""
+"""The `newsmon` command: run, demo, status, feeds, …"""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 # Nothing heavy at import time: `newsmon run` starts Prefect's temporary server before importing the rest.
+from newsmon.feeds_cli import add_feeds_commands
 from newsmon.prefect_server import hand_over, start_early
 
 if TYPE_CHECKING:
@@ -189,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", default="report.html", help="HTML file to write")
     report.add_argument("--days", type=int, default=30, help="how many days back (default 30)")
     report.set_defaults(handler=cmd_report)
+    add_feeds_commands(commands)
     alerts = commands.add_parser("alerts", help="alert rule tools")
     alert_commands = alerts.add_subparsers(dest="alerts_command", required=True)
     test = alert_commands.add_parser("test", help="send a sample message through a rule's channels")

@@ -19,10 +19,12 @@ import yaml
 from alerts.keywords import KeywordError, compile_keyword
 from extractors.classify import classifier_for
 from extractors.language import normalize_language_tag
+from extractors.opml import normalize_tag, parse_opml
 from extractors.taxonomy import Taxonomy, TaxonomyError
 from extractors.urls import canonical_url
 from flows.http import HttpPolicy
 from newsmon.polling import PollingPolicy
+from newsmon.records import FeedKind
 from newsmon.resources import bundled_seeds_dir, bundled_taxonomy_file
 
 T = TypeVar("T")
@@ -37,6 +39,8 @@ class ConfigError(Exception):
 class FeedConfig:
     url: str
     name: str
+    kind: FeedKind = "feed"  # feed (RSS/Atom/JSON Feed) or sitemap (a news sitemap or sitemap index)
+    tags: tuple[str, ...] = ()  # from `tags:` or the OPML categories; stored on the feed's articles
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ class AlertRule:
     notify: tuple[str, ...] = ()
     max_per_message: int = 20
     spike: SpikeSettings | None = None
+    tags: tuple[str, ...] = ()  # any of the article's feed tags
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,7 @@ class PipelineSettings:
     extract_workers: int = 0  # 0: one per CPU core
     fetch_pages: bool = True  # False: store entries from their feed text only (paywalled sites, tests)
     dask_address: str | None = None  # tcp://scheduler:8786: extract on that Dask cluster, not local processes
+    max_sitemap_children: int = 10  # a sitemap index fans out to at most this many child sitemaps, newest first
 
 
 @dataclass(frozen=True)
@@ -202,6 +208,7 @@ def _pipeline(reader: _Reader, raw: Any) -> PipelineSettings:
         "extract_workers": lambda v, k: reader.integer(v, k, 0),
         "fetch_pages": lambda v, k: bool(reader.typed(v, k, bool, "true or false")),
         "dask_address": lambda v, k: _dask_address(reader, v, k),
+        "max_sitemap_children": lambda v, k: reader.integer(v, k, 1),
     }
     return _dataclass_from(reader, PipelineSettings, raw, "pipeline", converters)
 
@@ -218,29 +225,65 @@ def _dask_address(reader: _Reader, value: Any, key: str) -> str | None:
     return address
 
 
-def _feeds(reader: _Reader, raw: Any) -> tuple[FeedConfig, ...]:
-    if raw is None:
-        raise reader.fail("feeds", "missing: list at least one feed (- url: https://…)")
-    items = reader.typed(raw, "feeds", list, "a list of feeds")
-    feeds: list[FeedConfig] = []
-    seen: set[str] = set()
+def _tags(reader: _Reader, value: Any, key: str) -> tuple[str, ...]:
+    tags = tuple(dict.fromkeys(normalize_tag(tag) for tag in reader.string_list(value, key)))
+    if "" in tags:
+        raise reader.fail(key, "a tag must have a letter or digit")
+    return tags
+
+
+def _feed(reader: _Reader, item: Any, key: str) -> FeedConfig:
+    if isinstance(item, str):
+        item = {"url": item}
+    entry = reader.mapping(item, key, {"url", "sitemap", "name", "tags"})
+    if ("url" in entry) == ("sitemap" in entry):
+        raise reader.fail(f"{key}.url", "give either url: (a feed) or sitemap: (a news sitemap), not both or neither")
+    field_name = "url" if "url" in entry else "sitemap"
+    url = reader.text(entry[field_name], f"{key}.{field_name}")
+    try:
+        canonical_url(url)
+    except ValueError as exc:
+        raise reader.fail(f"{key}.{field_name}", str(exc)) from None
+    name = reader.text(entry["name"], f"{key}.name") if "name" in entry else url
+    kind: FeedKind = "feed" if field_name == "url" else "sitemap"
+    return FeedConfig(url=url, name=name, kind=kind, tags=_tags(reader, entry.get("tags"), f"{key}.tags"))
+
+
+def _feeds(reader: _Reader, raw: Any, opml_feeds: tuple[FeedConfig, ...]) -> tuple[FeedConfig, ...]:
+    """`feeds:` entries, then those of the `opml:` files not configured already (the config's own entry
+    wins; its tags are merged with the OPML categories). A URL twice in `feeds:` is an error."""
+    if raw is None and not opml_feeds:
+        raise reader.fail("feeds", "missing: list at least one feed (- url: https://…) or an opml: file")
+    items = reader.typed(raw, "feeds", list, "a list of feeds") if raw is not None else []
+    feeds: dict[str, FeedConfig] = {}
     for index, item in enumerate(items):
-        key = f"feeds[{index}]"
-        if isinstance(item, str):
-            item = {"url": item}
-        entry = reader.mapping(item, key, {"url", "name"})
-        url = reader.text(entry.get("url"), f"{key}.url") if "url" in entry else None
-        if url is None:
-            raise reader.fail(f"{key}.url", "missing")
+        feed = _feed(reader, item, f"feeds[{index}]")
+        canonical = canonical_url(feed.url)
+        if canonical in feeds:
+            raise reader.fail(f"feeds[{index}]", f"duplicate feed {feed.url!r}")
+        feeds[canonical] = feed
+    for feed in opml_feeds:
+        canonical = canonical_url(feed.url)
+        known = feeds.get(canonical)
+        feeds[canonical] = feed if known is None else replace(known, tags=tuple(dict.fromkeys(known.tags + feed.tags)))
+    return tuple(feeds.values())
+
+
+def _opml_feeds(reader: _Reader, raw: Any) -> tuple[FeedConfig, ...]:
+    """The subscriptions of the `opml:` files (one path or a list), in file order, without repeats."""
+    paths = [raw] if isinstance(raw, str) else reader.string_list(raw, "opml")
+    feeds: list[FeedConfig] = []
+    for index, value in enumerate(paths):
+        key = f"opml[{index}]"
+        path = reader.local_path(value, key)
         try:
-            canonical = canonical_url(url)
-        except ValueError as exc:
-            raise reader.fail(f"{key}.url", str(exc)) from None
-        if canonical in seen:
-            raise reader.fail(f"{key}.url", f"duplicate feed {url!r}")
-        seen.add(canonical)
-        name = reader.text(entry["name"], f"{key}.name") if "name" in entry else url
-        feeds.append(FeedConfig(url=url, name=name))
+            document = path.read_bytes()
+        except OSError as exc:
+            raise reader.fail(key, f"cannot read OPML file {path}: {exc.strerror or exc}") from None
+        listed = parse_opml(document)
+        if listed.error:
+            raise reader.fail(key, f"{path}: {listed.error}")
+        feeds.extend(FeedConfig(f.url, f.title or f.url, f.kind, f.tags) for f in listed.feeds)
     return tuple(feeds)
 
 
@@ -280,6 +323,7 @@ def _alerts(reader: _Reader, raw: Any) -> tuple[AlertRule, ...]:
         "notify",
         "max_per_message",
         "spike",
+        "tags",
     }
     rules: list[AlertRule] = []
     names: set[str] = set()
@@ -311,6 +355,7 @@ def _alerts(reader: _Reader, raw: Any) -> tuple[AlertRule, ...]:
                 notify=notify,
                 max_per_message=reader.integer(entry.get("max_per_message", 20), f"{key}.max_per_message", 1),
                 spike=_spike(reader, entry.get("spike"), f"{key}.spike"),
+                tags=_tags(reader, entry.get("tags"), f"{key}.tags"),
             )
         )
         if not notify:
@@ -334,6 +379,7 @@ _TOP_LEVEL = {
     "polling",
     "pipeline",
     "feeds",
+    "opml",
     "alerts",
     "notifications",
 }
@@ -358,7 +404,7 @@ def parse_config(text: str, path: Path) -> Config:
         network=_network(reader, top.get("network")),
         polling=_polling(reader, top.get("polling")),
         pipeline=_pipeline(reader, top.get("pipeline")),
-        feeds=_feeds(reader, top.get("feeds")),
+        feeds=_feeds(reader, top.get("feeds"), _opml_feeds(reader, top["opml"]) if "opml" in top else ()),
         alerts=_alerts(reader, top.get("alerts")),
         notifications=_notifications(reader, top.get("notifications")),
     )

@@ -119,6 +119,7 @@ class Article:
     duplicate_of: str | None = None
     similarity: float | None = None
     fingerprint: Fingerprint | None = None
+    tags: tuple[str, ...] = ()  # the tags of the feed it came from
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 
-from newsmon.config import Config
+from newsmon.config import Config, FeedConfig
 from storage.warehouse import Warehouse
 
 _FEEDS_SQL = """
@@ -36,12 +36,15 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
-def _feed_lines(con: duckdb.DuckDBPyConnection, configured: set[str]) -> list[str]:
+def _feed_lines(con: duckdb.DuckDBPyConnection, configured: dict[str, FeedConfig]) -> list[str]:
     lines = ["Feeds (failing first):"]
     for health, name, url, failures, since, success, error, next_at, total in con.execute(_FEEDS_SQL).fetchall():
-        if url not in configured:
+        feed = configured.get(url)
+        if feed is None:
             continue
-        line = f"  {health:<7} {name}  [{url}]  articles {total}, last ok {_when(success)}"
+        kind = " (sitemap)" if feed.kind == "sitemap" else ""
+        tags = f", tags {', '.join(feed.tags)}" if feed.tags else ""
+        line = f"  {health:<7} {name}{kind}  [{url}]  articles {total}, last ok {_when(success)}{tags}"
         if failures:
             line += (
                 f"\n          failing since {_when(since)} ({failures} weighted failures), next try {_when(next_at)}"
@@ -64,7 +67,7 @@ def _run_lines(rows: list[Any]) -> list[str]:
 
 def render_status(config: Config) -> str:
     with Warehouse(config.warehouse).reader() as con:
-        lines = _feed_lines(con, {f.url for f in config.feeds})
+        lines = _feed_lines(con, {f.url: f for f in config.feeds})
         lines += ["", *_run_lines(con.execute(_RUNS_SQL).fetchall())]
         pending = con.execute(_NOTIFY_SQL, [config.notifications.max_attempts]).fetchall()
     lines += ["", "Notifications not yet delivered:"]

@@ -218,4 +218,24 @@ COMMENT ON COLUMN feed_health.next_poll_at IS
 
 MIGRATIONS += ((5, "analyst views: articles_unique, mentions_daily, syndication, feed_health", _VIEWS),)
 
+_SOURCES = """
+ALTER TABLE articles ADD COLUMN tags VARCHAR[] DEFAULT [];
+ALTER TABLE feeds ADD COLUMN kind VARCHAR DEFAULT 'feed';
+ALTER TABLE feeds ADD COLUMN tags VARCHAR[] DEFAULT [];
+COMMENT ON COLUMN articles.tags IS 'Tags of the feed the article came from (config tags: or OPML categories).';
+COMMENT ON COLUMN feeds.kind IS 'feed (RSS, Atom, JSON Feed) or sitemap (a news sitemap or sitemap index).';
+COMMENT ON COLUMN feeds.tags IS 'The feed''s tags as last configured.';
+CREATE OR REPLACE VIEW feed_health AS
+SELECT feed_url, coalesce(name, feed_url) AS name,
+       CASE WHEN last_polled_at IS NULL THEN 'never polled'
+            WHEN consecutive_failures >= 6 THEN 'dead'
+            WHEN consecutive_failures > 0 THEN 'failing'
+            ELSE 'ok' END AS health,
+       consecutive_failures, failing_since, last_success_at, last_polled_at, last_status, last_error,
+       last_error_kind, next_poll_at, articles_total, kind, tags
+FROM feeds;
+"""
+
+MIGRATIONS += ((6, "sources: articles.tags, feeds.kind and feeds.tags (feed_health shows them)", _SOURCES),)
+
 LATEST_VERSION = MIGRATIONS[-1][0]

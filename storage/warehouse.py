@@ -41,6 +41,7 @@ _ARTICLE_COLUMNS = (
     "duplicate_of",
     "similarity",
     "run_id",
+    "tags",
 )
 
 
@@ -321,10 +322,14 @@ def record_feed_poll(
     )
 
 
-def mark_feed_skipped(con: duckdb.DuckDBPyConnection, feed_url: str, name: str) -> None:
+def mark_feed_skipped(
+    con: duckdb.DuckDBPyConnection, feed_url: str, name: str, kind: str = "feed", tags: Sequence[str] = ()
+) -> None:
+    """Make sure the configured feed has a row, with its current name, kind and tags."""
     con.execute(
-        "INSERT INTO feeds (feed_url, name) VALUES (?, ?) ON CONFLICT (feed_url) DO UPDATE SET name = excluded.name",
-        [feed_url, name],
+        """INSERT INTO feeds (feed_url, name, kind, tags) VALUES (?, ?, ?, ?) ON CONFLICT (feed_url)
+           DO UPDATE SET name = excluded.name, kind = excluded.kind, tags = excluded.tags""",
+        [feed_url, name, kind, list(tags)],
     )
 
 
@@ -418,6 +423,7 @@ def _article_row(a: Article, run_id: str) -> tuple[Any, ...]:
         a.duplicate_of,
         a.similarity,
         run_id,
+        list(a.tags),
     )
 
 
