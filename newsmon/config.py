@@ -236,8 +236,10 @@ def _feed(reader: _Reader, item: Any, key: str) -> FeedConfig:
     if isinstance(item, str):
         item = {"url": item}
     entry = reader.mapping(item, key, {"url", "sitemap", "name", "tags"})
-    if ("url" in entry) == ("sitemap" in entry):
-        raise reader.fail(f"{key}.url", "give either url: (a feed) or sitemap: (a news sitemap), not both or neither")
+    if "url" not in entry and "sitemap" not in entry:
+        raise reader.fail(f"{key}.url", "missing (url: for a feed, or sitemap: for a news sitemap)")
+    if "url" in entry and "sitemap" in entry:
+        raise reader.fail(key, "give url: (a feed) or sitemap: (a news sitemap), not both")
     field_name = "url" if "url" in entry else "sitemap"
     url = reader.text(entry[field_name], f"{key}.{field_name}")
     try:
@@ -247,6 +249,10 @@ def _feed(reader: _Reader, item: Any, key: str) -> FeedConfig:
     name = reader.text(entry["name"], f"{key}.name") if "name" in entry else url
     kind: FeedKind = "feed" if field_name == "url" else "sitemap"
     return FeedConfig(url=url, name=name, kind=kind, tags=_tags(reader, entry.get("tags"), f"{key}.tags"))
+
+
+def _url_key(feed: FeedConfig) -> str:
+    return "url" if feed.kind == "feed" else "sitemap"
 
 
 def _feeds(reader: _Reader, raw: Any, opml_feeds: tuple[FeedConfig, ...]) -> tuple[FeedConfig, ...]:
@@ -260,7 +266,7 @@ def _feeds(reader: _Reader, raw: Any, opml_feeds: tuple[FeedConfig, ...]) -> tup
         feed = _feed(reader, item, f"feeds[{index}]")
         canonical = canonical_url(feed.url)
         if canonical in feeds:
-            raise reader.fail(f"feeds[{index}]", f"duplicate feed {feed.url!r}")
+            raise reader.fail(f"feeds[{index}].{_url_key(feed)}", f"duplicate feed {feed.url!r}")
         feeds[canonical] = feed
     for feed in opml_feeds:
         canonical = canonical_url(feed.url)
