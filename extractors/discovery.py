@@ -14,10 +14,10 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import lxml.html
 from lxml import etree
 
+from core.records import FeedFormat, FeedLink
+from core.urls import url_scheme
 from extractors.encoding import decode_bytes
 from extractors.jsonfeed import looks_like_json_feed
-from extractors.urls import url_scheme
-from newsmon.records import FeedFormat, FeedLink
 
 FEED_TYPES: dict[str, FeedFormat] = {
     "application/rss+xml": "rss",

@@ -14,10 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
+from core.records import FeedEntry, LinkEvent, ParsedFeed
+from core.urls import url_scheme
 from extractors.encoding import decode_bytes
 from extractors.htmltext import html_to_text
-from extractors.urls import canonical_url, url_scheme
-from newsmon.records import FeedEntry, LinkEvent, ParsedFeed
+from extractors.urls import canonical_url
 
 _VERSION_PREFIX = "https://jsonfeed.org/version/"
 _VERSION_MARK = re.compile(rb"jsonfeed\.org\\?/version")  # JSON may escape the slash: https:\/\/jsonfeed.org\/version

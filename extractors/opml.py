@@ -19,8 +19,9 @@ from xml.sax.saxutils import quoteattr
 
 import listparser
 
-from extractors.urls import canonical_url, url_scheme
-from newsmon.records import OpmlFeed, OpmlList
+from core.records import OpmlFeed, OpmlList
+from core.urls import url_scheme
+from extractors.urls import canonical_url
 
 SITEMAP_OUTLINE_TYPE = "sitemap"  # our export marks sitemap sources so that an import gives them back
 _SEPARATORS = re.compile(r"[\s,/]+")  # OPML splits categories at "," and paths at "/"

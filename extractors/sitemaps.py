@@ -16,8 +16,9 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from extractors.urls import canonical_url, url_scheme
-from newsmon.records import FeedEntry, LinkEvent, ParsedSitemap, SitemapUrl
+from core.records import FeedEntry, LinkEvent, ParsedSitemap, SitemapUrl
+from core.urls import url_scheme
+from extractors.urls import canonical_url
 
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 _GZIP_MAGIC = b"\x1f\x8b"

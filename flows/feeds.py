@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 
-from flows.http import FetchError, HttpFetcher
+from core.errors import FetchError
+from core.records import FeedPoll, FeedState, LinkEvent
+from core.settings import FeedConfig
+from flows.http import HttpFetcher
+from flows.polling import cache_max_age
 from flows.sources import html_feed_hint, parse_any_feed
-from newsmon.config import FeedConfig
-from newsmon.polling import cache_max_age
-from newsmon.records import FeedPoll, LinkEvent
-from storage.warehouse import FeedState
 
 _FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+json, application/xml;q=0.9, "

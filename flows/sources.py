@@ -13,13 +13,8 @@ import hashlib
 from collections.abc import Mapping
 from datetime import datetime
 
-from extractors.discovery import advertised_feeds, sniff_format, usual_feed_urls
-from extractors.feeds import parse_feed
-from extractors.jsonfeed import looks_like_json_feed, parse_json_feed
-from extractors.sitemaps import parse_sitemap, sitemap_entries
-from flows.http import FetchError, HttpFetcher
-from newsmon.polling import cache_max_age
-from newsmon.records import (
+from core.errors import FetchError
+from core.records import (
     FeedCandidate,
     FeedEntry,
     FeedLink,
@@ -30,6 +25,12 @@ from newsmon.records import (
     ParsedSitemap,
     SitemapUrl,
 )
+from extractors.discovery import advertised_feeds, sniff_format, usual_feed_urls
+from extractors.feeds import parse_feed
+from extractors.jsonfeed import looks_like_json_feed, parse_json_feed
+from extractors.sitemaps import parse_sitemap, sitemap_entries
+from flows.http import HttpFetcher
+from flows.polling import cache_max_age
 
 SITEMAP_ACCEPT = "application/xml, text/xml;q=0.9, application/x-gzip;q=0.8, */*;q=0.5"
 _FEED_TYPES = "application/rss+xml, application/atom+xml, application/feed+json"

@@ -24,9 +24,11 @@ def _fail(message: str, code: int) -> int:
 
 def _discover(url: str, config_path: str | None) -> tuple[Any, int | None]:
     """(candidates, None) or (None, exit code) after printing why."""
-    from flows.http import FetchError, HttpFetcher, HttpPolicy
+    from core.errors import ConfigError, FetchError
+    from core.settings import HttpPolicy
+    from flows.http import HttpFetcher
     from flows.sources import discover_feeds
-    from newsmon.config import ConfigError, load_config
+    from newsmon.config import load_config
 
     try:
         policy = load_config(Path(config_path)).network if config_path else HttpPolicy()
@@ -55,7 +57,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from newsmon.config import ConfigError
+    from core.errors import ConfigError
     from newsmon.sources import add_source, source_of
 
     candidates, code = _discover(args.url, args.config)
@@ -86,7 +88,8 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from newsmon.config import ConfigError, load_config
+    from core.errors import ConfigError
+    from newsmon.config import load_config
     from newsmon.sources import export_opml
 
     try:

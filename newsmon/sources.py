@@ -21,10 +21,12 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.util import load_yaml_guess_indent
 
+from core.errors import ConfigError
+from core.records import FeedCandidate, FeedKind, OpmlFeed
+from core.settings import Config
 from extractors.opml import normalize_tag, write_opml
 from extractors.urls import canonical_url
-from newsmon.config import Config, ConfigError, parse_config
-from newsmon.records import FeedCandidate, FeedKind, OpmlFeed
+from newsmon.config import parse_config
 
 
 @dataclass(frozen=True)

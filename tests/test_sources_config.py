@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import ConfigError
+from core.records import FeedCandidate
 from extractors.opml import parse_opml
-from newsmon.config import ConfigError, load_config, parse_config
-from newsmon.records import FeedCandidate
+from newsmon.config import load_config, parse_config
 from newsmon.sources import NewSource, add_source, export_opml, format_candidates, source_of
 from tests.conftest import DATA
 

@@ -13,12 +13,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.records import OpmlFeed
 from extractors.discovery import advertised_feeds, sniff_format, usual_feed_urls
 from extractors.jsonfeed import looks_like_json_feed, parse_json_feed
 from extractors.opml import normalize_tag, parse_opml, write_opml
 from extractors.sitemaps import SitemapTooLarge, inflate, parse_date, parse_sitemap, sitemap_entries
 from extractors.urls import canonical_url
-from newsmon.records import OpmlFeed
 from tests.conftest import DATA
 
 SOURCES = DATA / "sources"

@@ -8,9 +8,10 @@ from collections.abc import Iterator
 import pytest
 from pytest_httpserver import HTTPServer
 
-from flows.http import HttpFetcher, HttpPolicy
+from core.records import HttpResponse
+from core.settings import HttpPolicy
+from flows.http import HttpFetcher
 from flows.sources import discover_feeds, html_feed_hint, poll_sitemap
-from newsmon.records import HttpResponse
 from tests.conftest import DATA
 
 LOCAL = HttpPolicy(allow_hosts=("127.0.0.1",), retries=0, deadline_seconds=5, read_timeout=3)
