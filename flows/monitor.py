@@ -217,6 +217,8 @@ def _poll_due_feeds(
     config: Config, fetcher: HttpFetcher, states: dict[str, FeedState], poll_all: bool, tally: _Tally, now: datetime
 ) -> list[tuple[FeedPoll, str | None]]:
     due = [f for f in config.feeds if poll_all or is_due(states[f.url].next_poll_at if f.url in states else None, now)]
+    # Feeds before sitemaps: an article both list is attributed to the feed (richer entry, the feed's tags).
+    due.sort(key=lambda f: f.kind == "sitemap")
     tally.outcomes["skipped"] = len(config.feeds) - len(due)
     futures = [poll_feed_task.submit(fetcher, feed, states.get(feed.url), config.pipeline) for feed in due]
     polls: list[tuple[FeedPoll, str | None]] = []
