@@ -22,7 +22,8 @@ OPML_EXPORT = """<?xml version="1.0" encoding="UTF-8"?>
 <head><title>Subs</title></head>
 <body>
 <outline text="Taiwan" title="Taiwan">
-  <outline text="電商前線" title="電商前線" description="" type="rss" version="RSS" htmlUrl="" xmlUrl="{base}/feeds/taiwan-ec.xml"/>
+  <outline text="電商前線" title="電商前線" description="" type="rss" version="RSS" htmlUrl=""
+    xmlUrl="{base}/feeds/taiwan-ec.xml"/>
 </outline>
 <outline text="Taiwan again" type="rss" xmlUrl="{base}/feeds/taiwan-ec.xml"/>
 </body>
