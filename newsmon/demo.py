@@ -141,7 +141,11 @@ def write_demo_config(folder: Path, warehouse: Path, base: str, site: Path, webh
     config = {
         "warehouse": str(warehouse.resolve()),
         "network": {"allow_hosts": ["127.0.0.1"], "retries": 0},
-        "feeds": [*demo_feeds(site, base), {"url": f"{base}/feeds-moved/gone.xml", "name": "gone (404)"}],
+        "feeds": [
+            *demo_feeds(site, base),
+            {"url": f"{base}/feeds-moved/gone.xml", "name": "gone (404)"},
+            {"sitemap": f"{base}/news-sitemap.xml", "name": "news sitemap", "tags": ["sitemap"]},
+        ],
         "alerts": [
             {
                 "name": "pdd-temu-pricing",
