@@ -112,5 +112,7 @@ class Config:
     alerts: tuple[AlertRule, ...] = field(default=())
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     opml: tuple[Path, ...] = ()  # OPML files whose subscriptions are in `feeds` too (config `opml:`)
+    # What loading the OPML files left out or merged ("subs.opml: skipped 'X': …"), shown by status and the pass.
+    source_notes: tuple[str, ...] = ()
     # (name, YAML text) of the bundled taxonomy and the user's `taxonomy:` file, merged in this order.
     taxonomy_sources: tuple[tuple[str, str], ...] = ()

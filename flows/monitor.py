@@ -285,6 +285,8 @@ def _prepare(warehouse: Warehouse, config: Config, run_id: str, now: datetime) -
         logger.warning("%d earlier pass(es) had been killed before finishing; marked 'aborted'", aborted)
     if added:
         logger.info("loaded %d seed documents from %s", added, config.seeds)
+    for note in config.source_notes:
+        logger.warning("OPML import: %s", note)
     return states
 
 

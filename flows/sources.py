@@ -159,18 +159,20 @@ def _newest(entries: tuple[FeedEntry, ...]) -> datetime | None:
 def _validate_response(
     response: HttpResponse, link: FeedLink, max_children: int, fetcher: HttpFetcher
 ) -> FeedCandidate:
+    """The candidate as found: its URL is where the feed finally is (after redirects), to configure that."""
+    url = response.final_url
     fmt = sniff_format(response.body, response.header("content-type"))
     if fmt in ("sitemap", "sitemap-index"):
-        parsed, _ = _sitemap_document(fetcher, response, link.url, max_children)
+        parsed, _ = _sitemap_document(fetcher, response, url, max_children)
         if parsed.error:
-            return FeedCandidate(link.url, link.title, fmt, link.origin, error=parsed.error)
+            return FeedCandidate(url, link.title, fmt, link.origin, error=parsed.error)
         dates = [u.published_at for u in parsed.urls if u.published_at]
         title = link.title or next((u.publication or "" for u in parsed.urls if u.publication), "")
-        return FeedCandidate(link.url, title, fmt, link.origin, len(parsed.urls), max(dates, default=None))
-    feed, _ = parse_any_feed(response, link.url, 10_000)
+        return FeedCandidate(url, title, fmt, link.origin, len(parsed.urls), max(dates, default=None))
+    feed, _ = parse_any_feed(response, url, 10_000)
     if feed.error:
-        return FeedCandidate(link.url, link.title, fmt, link.origin, error=feed.error)
-    return FeedCandidate(link.url, feed.title or link.title, fmt, link.origin, len(feed.entries), _newest(feed.entries))
+        return FeedCandidate(url, link.title, fmt, link.origin, error=feed.error)
+    return FeedCandidate(url, feed.title or link.title, fmt, link.origin, len(feed.entries), _newest(feed.entries))
 
 
 def validate_candidate(fetcher: HttpFetcher, link: FeedLink, max_children: int = 3) -> FeedCandidate:
@@ -196,4 +198,8 @@ def discover_feeds(fetcher: HttpFetcher, url: str, max_children: int = 3) -> tup
     if links:
         return tuple(validate_candidate(fetcher, link, max_children) for link in links)
     guessed = (validate_candidate(fetcher, link, max_children) for link in usual_feed_urls(response.final_url))
-    return tuple(candidate for candidate in guessed if candidate.error is None)
+    found: dict[str, FeedCandidate] = {}
+    for candidate in guessed:  # /feed and /rss often redirect to the same feed: list it once
+        if candidate.error is None:
+            found.setdefault(candidate.url, candidate)
+    return tuple(found.values())

@@ -39,7 +39,7 @@ from newsmon.resources import bundled_seeds_dir, bundled_taxonomy_file
 _ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DASK_ADDRESS = re.compile(r"(tcp|tls)://[^\s/:]+(:\d{1,5})?|(tcp|tls)://\[[0-9a-fA-F:.]+\](:\d{1,5})?")
 # Config fields that are not keys of the file.
-_DERIVED = frozenset({"path", "taxonomy_sources"})
+_DERIVED = frozenset({"path", "taxonomy_sources", "source_notes"})
 
 
 def _local_path(reader: TreeReader, value: Any, key: str, base: Path) -> Path:
@@ -106,9 +106,11 @@ def _opml_paths(reader: TreeReader, raw: Any, base: Path) -> tuple[Path, ...]:
     return tuple(_local_path(reader, value, f"opml[{index}]", base) for index, value in enumerate(values))
 
 
-def _opml_feeds(reader: TreeReader, paths: tuple[Path, ...]) -> tuple[FeedConfig, ...]:
-    """The subscriptions of the `opml:` files, in file order (listparser via extractors.opml)."""
+def _opml_feeds(reader: TreeReader, paths: tuple[Path, ...]) -> tuple[tuple[FeedConfig, ...], tuple[str, ...]]:
+    """The subscriptions of the `opml:` files, in file order (listparser via extractors.opml), and notes
+    on what each file left out (outlines without an http(s) feed URL) or merged (duplicates)."""
     feeds: list[FeedConfig] = []
+    notes: list[str] = []
     for index, path in enumerate(paths):
         key = f"opml[{index}]"
         try:
@@ -119,7 +121,10 @@ def _opml_feeds(reader: TreeReader, paths: tuple[Path, ...]) -> tuple[FeedConfig
         if listed.error:
             raise reader.fail(key, f"{path}: {listed.error}")
         feeds.extend(FeedConfig(f.url, f.title or f.url, f.kind, f.tags) for f in listed.feeds)
-    return tuple(feeds)
+        notes.extend(f"{path.name}: skipped {outline!r}: {reason}" for outline, reason in listed.skipped)
+        if listed.duplicates:
+            notes.append(f"{path.name}: {listed.duplicates} duplicate outline(s) merged into the first (tags combined)")
+    return tuple(feeds), tuple(notes)
 
 
 def _expand_env(reader: TreeReader, value: str, key: str) -> str:
@@ -183,6 +188,7 @@ def parse_config(text: str, path: Path) -> Config:
     if "warehouse" not in top:
         raise reader.fail("warehouse", "missing: the DuckDB file to write, e.g. data/newsmon.duckdb")
     opml = _opml_paths(reader, top["opml"], path) if "opml" in top else ()
+    opml_feeds, notes = _opml_feeds(reader, opml)
     return Config(
         path=path,
         warehouse=_local_path(reader, top["warehouse"], "warehouse", path),
@@ -197,8 +203,9 @@ def parse_config(text: str, path: Path) -> Config:
             "pipeline",
             {"dask_address": lambda v, k: _dask_address(reader, v, k)},
         ),
-        feeds=_feeds(reader, top.get("feeds"), _opml_feeds(reader, opml)),
+        feeds=_feeds(reader, top.get("feeds"), opml_feeds),
         opml=opml,
+        source_notes=notes,
         alerts=_alerts(reader, top.get("alerts")),
         notifications=read_section(reader, NotificationSettings, top.get("notifications"), "notifications"),
     )

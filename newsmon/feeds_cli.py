@@ -96,6 +96,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         config = load_config(Path(args.config))
     except ConfigError as exc:
         return _fail(f"config error: {exc}", EXIT_CONFIG)
+    for note in config.source_notes:
+        print(f"newsmon: note: {note}", file=sys.stderr)
     document = export_opml(config)
     if not args.out:
         sys.stdout.write(document.decode("utf-8"))

@@ -47,6 +47,8 @@ def render_status(config: Config) -> str:
         feeds, runs, pending = status_rows(con, config.notifications.max_attempts)
     lines = _feed_lines(feeds, {f.url: f for f in config.feeds})
     lines += ["", *_run_lines(runs)]
+    if config.source_notes:
+        lines += ["", "OPML import notes:", *(f"  {note}" for note in config.source_notes)]
     lines += ["", "Notifications not yet delivered:"]
     lines += [
         f"  {rule}: {count} {state}, oldest queued {_when(since)}" + (f"\n          last error: {err}" if err else "")

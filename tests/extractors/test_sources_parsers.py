@@ -225,6 +225,20 @@ def test_json_feed_bad_documents_and_unusable_links() -> None:
     assert parsed.entries == () and events[0].outcome == "refused" and parsed.warning
 
 
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(st.dictionaries(st.sampled_from(["url", "id", "title", "date_published", "content_html", "language"]), _json))
+def test_json_feed_items_of_any_shape_never_raise(item: dict[str, object]) -> None:
+    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [item]}).encode()
+    parsed, events = parse_json_feed(body, "https://a.example/feed.json")
+    assert parsed.error is None and len(parsed.entries) + len(events) == 1
+
+
 # --- Discovery --------------------------------------------------------------------------------------
 
 

@@ -122,6 +122,7 @@ def test_discover_falls_back_to_usual_paths_and_accepts_a_feed_or_sitemap(
     json_feed = (SOURCES / "jsonfeed" / "feedparser-example.json").read_bytes()
     httpserver.expect_request("/article/1").respond_with_data("<html><body>no links</body></html>")
     httpserver.expect_request("/feed.json").respond_with_data(json_feed)
+    httpserver.expect_request("/feed").respond_with_data("", status=301, headers={"Location": "/feed.json"})
     httpserver.expect_request("/news.xml").respond_with_data(
         news_sitemap((httpserver.url_for("/a"), "t", "2026-11-30"))
     )

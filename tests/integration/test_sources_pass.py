@@ -113,6 +113,7 @@ def test_discover_add_import_sitemap_and_tags_through_a_pass(
     assert main(["status", "--config", str(config)]) == 0
     status = capsys.readouterr().out
     assert "Sample news sitemap (sitemap)" in status and "tags taiwan" in status and "tags cn-press" in status
+    assert "subs.opml: 1 duplicate outline(s) merged" in status  # "Taiwan again" lists the same feed
 
     exported = tmp_path / "export.opml"
     assert main(["feeds", "export", "--config", str(config), "--format", "opml", "--out", str(exported)]) == 0

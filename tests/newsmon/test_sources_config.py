@@ -68,6 +68,21 @@ def test_opml_file_adds_feeds_with_category_tags_and_config_entries_win(tmp_path
     assert by_url["http://feeds.feedburner.com/alistapart/main"].name == "A List Apart: The Full Feed"
 
 
+def test_what_an_opml_file_leaves_out_or_merges_is_noted(tmp_path: Path) -> None:
+    shutil.copy(OPML / "netnewswire-subs.opml", tmp_path / "subs.opml")
+    (tmp_path / "odd.opml").write_text(
+        '<opml version="2.0"><body><outline text="local" type="rss" xmlUrl="file:///etc/passwd"/>'
+        '<outline text="ok" type="rss" xmlUrl="https://ok.example/rss"/></body></opml>',
+        encoding="utf-8",
+    )
+    config = load_config(write(tmp_path, "warehouse: w.duckdb\nopml: [subs.opml, odd.opml]\n"))
+    assert config.source_notes == (
+        "subs.opml: 1 duplicate outline(s) merged into the first (tags combined)",
+        "odd.opml: skipped 'local': feed URL 'file:///etc/passwd' is not http or https",
+    )
+    assert "https://ok.example/rss" in {f.url for f in config.feeds}
+
+
 def test_opml_alone_is_enough_and_a_single_path_is_accepted(tmp_path: Path) -> None:
     shutil.copy(OPML / "listparser" / "hier-2-nested.xml", tmp_path / "list.opml")
     config = load_config(write(tmp_path, "warehouse: w.duckdb\nopml: list.opml\n"))
