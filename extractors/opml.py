@@ -24,6 +24,7 @@ from core.urls import url_scheme
 from extractors.urls import canonical_url
 
 SITEMAP_OUTLINE_TYPE = "sitemap"  # our export marks sitemap sources so that an import gives them back
+_FEED_OUTLINE = re.compile(rb"<outline\b[^>]*\bxmlUrl\s*=\s*(\"\s*[^\"\s]|'\s*[^'\s])", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[\s,/]+")  # OPML splits categories at "," and paths at "/"
 
 
@@ -81,7 +82,9 @@ def parse_opml(document: bytes) -> OpmlList:
             continue
         feeds[key] = OpmlFeed(url, title, _tags(raw), "sitemap" if url in sitemaps else "feed")
     title = str((result.get("meta") or {}).get("title") or "").strip()
-    return OpmlList(title, tuple(feeds.values()), duplicates, tuple(skipped))
+    # listparser already folds outlines with the very same URL into one: count those from the document.
+    folded = len(_FEED_OUTLINE.findall(document)) - len(result.get("feeds") or ())
+    return OpmlList(title, tuple(feeds.values()), duplicates + max(0, folded), tuple(skipped))
 
 
 def _outline(feed: OpmlFeed, indent: str) -> str:
