@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from core.errors import ConfigError
 from core.records import FeedCandidate
 from extractors.opml import parse_opml
+from newsmon.cli import main
 from newsmon.config import load_config, parse_config
 from newsmon.sources import NewSource, add_source, export_opml, format_candidates, source_of
 from tests.conftest import DATA
@@ -192,3 +195,31 @@ def test_discovery_table_and_source_choice() -> None:
         "https://a/news.xml", "sitemap", "", ("japan-press",)
     )
     assert "no feed found" in format_candidates([])
+
+
+def test_feeds_add_takes_a_sitemap_or_feed_address_itself(
+    tmp_path: Path, httpserver: HTTPServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sitemap = (DATA / "sources" / "sitemaps" / "google-news-example.xml").read_bytes()
+    httpserver.expect_request("/news.xml.gz").respond_with_data(gzip.compress(sitemap))
+    httpserver.expect_request("/feed.json").respond_with_data(
+        (DATA / "sources" / "jsonfeed" / "feedparser-example.json").read_bytes()
+    )
+    path = write(tmp_path, 'warehouse: w.duckdb\nnetwork:\n  allow_hosts: ["127.0.0.1"]\n  retries: 0\nfeeds: []\n')
+    assert main(["feeds", "add", httpserver.url_for("/news.xml.gz"), "--config", str(path), "--tag", "ja"]) == 0
+    assert main(["feeds", "add", httpserver.url_for("/feed.json"), "--config", str(path)]) == 0
+    assert main(["feeds", "add", httpserver.url_for("/feed.json"), "--config", str(path)]) == 0  # again: no-op
+    assert "already configured" in capsys.readouterr().out
+    empty = HTTPServer(host="127.0.0.1", port=0)
+    empty.expect_request("/").respond_with_data("<html><body>no feeds, none at the usual paths</body></html>")
+    empty.start()
+    try:
+        assert main(["feeds", "add", empty.url_for("/"), "--config", str(path)]) == 3
+    finally:
+        empty.stop()
+    assert "no working feed there" in capsys.readouterr().err
+    feeds = load_config(path).feeds
+    assert [(f.kind, f.url, f.name, f.tags) for f in feeds] == [
+        ("sitemap", httpserver.url_for("/news.xml.gz"), "The Example Times", ("ja",)),
+        ("feed", httpserver.url_for("/feed.json"), "My Example Feed", ()),
+    ]
