@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.server
 import json
 import mimetypes
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -122,7 +123,11 @@ def serve_sample_site(port: int) -> int:
     """`newsmon demo --serve`: keep the sample site up on 127.0.0.1 until Ctrl-C (for `newsmon feeds
     discover` and the sources walkthrough in the README)."""
     site = sample_site_dir()
-    server = SiteServer(site, port)
+    try:
+        server = SiteServer(site, port)
+    except OSError as exc:
+        print(f"newsmon: cannot listen on 127.0.0.1:{port}: {exc.strerror or exc} (try --port)", file=sys.stderr)
+        return 1
     print(f"Serving the sample site {site} at {server.base_url}/ (home page, /news-sitemap.xml); Ctrl-C stops")
     try:
         server.serve_forever()
