@@ -1,9 +1,9 @@
 """Compiled alert rules and matching.
 
 A rule matches an article when every field it gives matches (AND across fields, OR within one):
-platforms / topics / languages: any of; keywords: any of, a case-insensitive phrase or a /regex/ (RE2:
-linear time, so a rule cannot hang a pass), on title and body. Duplicates match only with
-`include_duplicates: true`; seed documents never alert (they are not articles).
+platforms / topics / languages / tags (the article's feed tags): any of; keywords: any of, a
+case-insensitive phrase or a /regex/ (RE2: linear time, so a rule cannot hang a pass), on title and body.
+Duplicates match only with `include_duplicates: true`; seed documents never alert (they are not articles).
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ class CompiledRule:
         if rule.topics and not set(rule.topics) & set(article.topics):
             return False
         if rule.languages and article.language not in rule.languages:
+            return False
+        if rule.tags and not set(rule.tags) & set(article.tags):
             return False
         return not self.keywords or self._keyword_found(f"{article.title}\n{article.text}")
 

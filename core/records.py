@@ -130,6 +130,7 @@ class Article:
     duplicate_of: str | None = None
     similarity: float | None = None
     fingerprint: Fingerprint | None = None
+    tags: tuple[str, ...] = ()  # the tags of the feed it came from
 
 
 @dataclass(frozen=True)
@@ -226,3 +227,80 @@ class DigestItem:
     platforms: tuple[str, ...]
     topics: tuple[str, ...]
     duplicate_of: str | None = None
+
+
+# --- Sources (issue 18): discovery, sitemaps, OPML. Pure parsers return these; flows and the app use them.
+
+FeedKind = Literal["feed", "sitemap"]  # a configured source: an RSS/Atom/JSON feed, or a (news) sitemap
+FeedFormat = Literal["rss", "atom", "rdf", "json", "sitemap", "sitemap-index", "html", "unknown"]
+DiscoveryOrigin = Literal["self", "link", "guess"]  # the URL itself, a <link rel=alternate>, a usual path
+
+
+@dataclass(frozen=True)
+class FeedLink:
+    """A feed a page advertises (`<link rel="alternate">`) or a usual path to try (extractors.discovery)."""
+
+    url: str
+    title: str
+    format: FeedFormat
+    origin: DiscoveryOrigin
+
+
+@dataclass(frozen=True)
+class SitemapUrl:
+    """One `<url>` of a sitemap: its address, and what the Google News extension (or lastmod) tells."""
+
+    loc: str
+    title: str
+    published_at: datetime | None
+    language: str | None
+    publication: str | None
+
+
+@dataclass(frozen=True)
+class ParsedSitemap:
+    """A sitemap document: a urlset (`urls`) or a sitemap index (`children`, newest first). `error` set:
+    not a sitemap. `dropped` counts `<url>`/`<sitemap>` elements without a usable http(s) location."""
+
+    url: str
+    kind: Literal["urlset", "index"]
+    urls: tuple[SitemapUrl, ...] = ()
+    children: tuple[str, ...] = ()
+    dropped: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class OpmlFeed:
+    """One subscription of an OPML file: its feed URL, title (may be empty) and tags from its categories."""
+
+    url: str
+    title: str
+    tags: tuple[str, ...]
+    kind: FeedKind = "feed"
+
+
+@dataclass(frozen=True)
+class OpmlList:
+    """What an OPML file holds. `duplicates`: outlines whose URL came earlier (their tags were merged);
+    `skipped`: (outline text or URL, reason) for outlines that are not usable feeds."""
+
+    title: str
+    feeds: tuple[OpmlFeed, ...]
+    duplicates: int = 0
+    skipped: tuple[tuple[str, str], ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedCandidate:
+    """A feed or sitemap found by `newsmon feeds discover`, validated by fetching it (flows.sources).
+    `error` set: it was advertised or guessed but does not work."""
+
+    url: str
+    title: str
+    format: FeedFormat
+    origin: DiscoveryOrigin
+    items: int = 0
+    last_update: datetime | None = None
+    error: str | None = None

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.records import FeedKind
+
 
 def at_least(minimum: float, default: Any) -> Any:
     """A settings field with a lower bound the config validator enforces (core.validate.read_section)."""
@@ -50,6 +52,8 @@ class PollingPolicy:
 class FeedConfig:
     url: str
     name: str
+    kind: FeedKind = "feed"  # feed (RSS/Atom/JSON Feed) or sitemap (a news sitemap or sitemap index)
+    tags: tuple[str, ...] = ()  # from `tags:` or the OPML categories; stored on the feed's articles
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class AlertRule:
     notify: tuple[str, ...] = ()
     max_per_message: int = at_least(1, 20)
     spike: SpikeSettings | None = None
+    tags: tuple[str, ...] = ()  # any of the article's feed tags
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,9 @@ class PipelineSettings:
     extract_workers: int = 0  # 0: one per CPU core
     fetch_pages: bool = True  # False: store entries from their feed text only (paywalled sites, tests)
     dask_address: str | None = None  # tcp://scheduler:8786: extract on that Dask cluster, not local processes
+    max_sitemap_children: int = at_least(
+        1, 10
+    )  # a sitemap index fans out to at most this many child sitemaps, newest first
 
 
 @dataclass(frozen=True)
@@ -103,5 +111,8 @@ class Config:
     feeds: tuple[FeedConfig, ...]
     alerts: tuple[AlertRule, ...] = field(default=())
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
+    opml: tuple[Path, ...] = ()  # OPML files whose subscriptions are in `feeds` too (config `opml:`)
+    # What loading the OPML files left out or merged ("subs.opml: skipped 'X': …"), shown by status and the pass.
+    source_notes: tuple[str, ...] = ()
     # (name, YAML text) of the bundled taxonomy and the user's `taxonomy:` file, merged in this order.
     taxonomy_sources: tuple[tuple[str, str], ...] = ()

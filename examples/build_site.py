@@ -185,6 +185,61 @@ BROKEN_FEED = """<!DOCTYPE html>
 """
 
 
+FEED_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml"}
+NEWS_NS = (
+    'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"'
+)
+
+
+def render_home(articles: list[dict[str, Any]]) -> str:
+    """The site's home page: it advertises its feeds with <link rel="alternate"> (what `newsmon feeds
+    discover` reads) and links the latest stories."""
+    links = "\n".join(
+        f'<link rel="alternate" type="{FEED_TYPES[feed["kind"]]}" title="{html.escape(feed["title"])}" '
+        f'href="/feeds/{name}{".atom" if feed["kind"] == "atom" else ".xml"}">'
+        for name, feed in FEEDS.items()
+    )
+    latest = "\n".join(
+        f'<li><a href="/articles/{a["id"]}.html">{html.escape(a["title"])}</a></li>'
+        for a in sorted(articles, key=lambda a: a["date"], reverse=True)
+        if a.get("page", True)
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Asia Commerce Network</title>
+{links}
+</head>
+<body>
+<h1>Asia Commerce Network</h1>
+<p>Sample news site bundled with newsmon. Feeds are advertised in this page's head; a Google News sitemap
+lives at <a href="/news-sitemap.xml">/news-sitemap.xml</a>.</p>
+<ul>
+{latest}
+</ul>
+</body>
+</html>
+"""
+
+
+def render_news_sitemap(articles: list[dict[str, Any]]) -> str:
+    """A Google News sitemap of the site's article pages (for sources without a feed)."""
+    urls = "\n".join(
+        f"""<url>
+  <loc>{BASE}/articles/{a["id"]}.html</loc>
+  <news:news>
+    <news:publication><news:name>{SITE_NAMES[a["lang"]]}</news:name><news:language>{a["lang"]}</news:language></news:publication>
+    <news:publication_date>{a["date"]}</news:publication_date>
+    <news:title>{html.escape(a["title"])}</news:title>
+  </news:news>
+</url>"""
+        for a in articles
+        if a.get("page", True)
+    )
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset {NEWS_NS}>\n{urls}\n</urlset>\n'
+
+
 def main() -> None:
     articles = yaml.safe_load((HERE / "site-src" / "articles.yaml").read_text(encoding="utf-8"))
     by_feed: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -205,6 +260,8 @@ def main() -> None:
             text, suffix = render_rss(feed, by_feed[name], extra), ".xml"
         (SITE / "feeds" / f"{name}{suffix}").write_bytes(text.encode(feed["encoding"]))
     (SITE / "feeds" / "broken.xml").write_text(BROKEN_FEED, encoding="utf-8")
+    (SITE / "index.html").write_text(render_home(articles), encoding="utf-8")
+    (SITE / "news-sitemap.xml").write_text(render_news_sitemap(articles), encoding="utf-8")
     print(f"wrote {len(articles)} articles and {len(FEEDS) + 1} feeds to {SITE}")
 
 

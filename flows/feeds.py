@@ -7,12 +7,13 @@ import hashlib
 from core.errors import FetchError
 from core.records import FeedPoll, FeedState, LinkEvent
 from core.settings import FeedConfig
-from extractors.feeds import parse_feed
 from flows.http import HttpFetcher
 from flows.polling import cache_max_age
+from flows.sources import html_feed_hint, parse_any_feed
 
 _FEED_ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+    "application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+json, application/xml;q=0.9, "
+    "text/xml;q=0.9, */*;q=0.5"
 )
 
 
@@ -47,11 +48,10 @@ def poll_feed(
             feed.url, feed.name, "unchanged", response.status, etag, last_modified, body_hash, ttl_seconds=max_age
         )
         return unchanged, None, ()
-    parsed, events = parse_feed(
-        response.body, feed.url, response.header("content-type"), max_entries, base_url=response.final_url
-    )
+    parsed, events = parse_any_feed(response, feed.url, max_entries)
     if parsed.error:
-        failed = FeedPoll(feed.url, feed.name, "failed", response.status, None, None, None, parsed.error, "permanent")
+        reason = html_feed_hint(response) or parsed.error
+        failed = FeedPoll(feed.url, feed.name, "failed", response.status, None, None, None, reason, "permanent")
         return failed, parsed.title or None, events
     ttl = max(filter(None, (parsed.ttl_seconds, max_age)), default=None)
     ok = FeedPoll(

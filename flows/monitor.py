@@ -14,9 +14,9 @@ from __future__ import annotations
 import contextvars
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from prefect.context import get_run_context
 
 from core.errors import WarehouseError
 from core.records import ARTICLE_PREFIX, Article, FeedEntry, FeedPoll, FeedState, LinkEvent, PassSummary, SeedDocument
-from core.settings import AlertRule, Config, FeedConfig
+from core.settings import AlertRule, Config, FeedConfig, PipelineSettings
 from extractors.article import TextLimits
 from extractors.classify import classifier_for
 from extractors.seeds import SEED_SKIP_STEMS, parse_seed
@@ -38,6 +38,7 @@ from flows.http import HttpFetcher
 from flows.notify import DeliveryReport, deliver_pending, fault_point, queue_matches, queue_spikes
 from flows.pages import EntryResult, fetch_and_extract
 from flows.polling import failure_weight, is_due, next_poll_after_failure, next_poll_after_success
+from flows.sources import poll_sitemap
 from storage import warehouse as wh
 from storage.lock import pass_lock
 from storage.lsh import LshIndex
@@ -100,9 +101,18 @@ def _ranked(counts: Counter[str]) -> tuple[tuple[str, int], ...]:
 
 @task(name="poll-feed", cache_policy=NO_CACHE, task_run_name="poll-feed [{feed.name}]")
 def poll_feed_task(
-    fetcher: HttpFetcher, feed: FeedConfig, state: FeedState | None, max_entries: int
+    fetcher: HttpFetcher, feed: FeedConfig, state: FeedState | None, pipeline: PipelineSettings
 ) -> tuple[FeedPoll, str | None, tuple[LinkEvent, ...]]:
-    poll, title, events = poll_feed(fetcher, feed, state, max_entries)
+    max_entries = pipeline.max_entries_per_feed
+    if feed.kind == "sitemap":
+        validators = (
+            {"etag": state.etag, "last_modified": state.last_modified, "body_hash": state.body_hash} if state else {}
+        )
+        poll, title, events = poll_sitemap(
+            fetcher, feed.url, feed.name, validators, max_entries, pipeline.max_sitemap_children
+        )
+    else:
+        poll, title, events = poll_feed(fetcher, feed, state, max_entries)
     logger = get_run_logger()
     if poll.outcome == "failed":
         logger.warning("feed %s failed (%s): %s", feed.url, poll.error_kind, poll.error)
@@ -139,12 +149,14 @@ class _Writer:
     index: LshIndex
     run_id: str
     rules: tuple[AlertRule, ...]
+    tags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # feed URL -> the feed's tags
 
 
 @task(name="store-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def store_batch_task(writer: _Writer, articles: Sequence[Article], events: Sequence[LinkEvent]) -> list[Article]:
     """One transaction: keep articles with new canonical URLs, mark duplicates, insert them and queue their
     alert notifications (the outbox). Then add them to the near-duplicate index. Safe to retry."""
+    articles = [replace(a, tags=writer.tags[a.feed_url]) if writer.tags.get(a.feed_url) else a for a in articles]
     with writer.warehouse.transaction() as con:
         fresh = wh.new_articles(con, articles)
         marked = mark_duplicates(fresh, writer.index, lambda ids: wh.document_texts(con, ids))
@@ -206,10 +218,10 @@ def _poll_due_feeds(
     config: Config, fetcher: HttpFetcher, states: dict[str, FeedState], poll_all: bool, tally: _Tally, now: datetime
 ) -> list[tuple[FeedPoll, str | None]]:
     due = [f for f in config.feeds if poll_all or is_due(states[f.url].next_poll_at if f.url in states else None, now)]
+    # Feeds before sitemaps: an article both list is attributed to the feed (richer entry, the feed's tags).
+    due.sort(key=lambda f: f.kind == "sitemap")
     tally.outcomes["skipped"] = len(config.feeds) - len(due)
-    futures = [
-        poll_feed_task.submit(fetcher, feed, states.get(feed.url), config.pipeline.max_entries_per_feed) for feed in due
-    ]
+    futures = [poll_feed_task.submit(fetcher, feed, states.get(feed.url), config.pipeline) for feed in due]
     polls: list[tuple[FeedPoll, str | None]] = []
     for future in futures:
         poll, title, events = future.result()
@@ -267,13 +279,15 @@ def _prepare(warehouse: Warehouse, config: Config, run_id: str, now: datetime) -
         added = wh.load_seeds(con, seeds, now)
         wh.label_seeds(con, {seed: (c.platforms, c.topics) for seed, c in labels.items()})
         for feed in config.feeds:
-            wh.mark_feed_skipped(con, feed.url, feed.name)
+            wh.mark_feed_skipped(con, feed.url, feed.name, feed.kind, feed.tags)
         states = wh.feed_states(con)
     logger = get_run_logger()
     if aborted:
         logger.warning("%d earlier pass(es) had been killed before finishing; marked 'aborted'", aborted)
     if added:
         logger.info("loaded %d seed documents from %s", added, config.seeds)
+    for note in config.source_notes:
+        logger.warning("OPML import: %s", note)
     return states
 
 
@@ -319,7 +333,7 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
                 _record_polls(warehouse, config, failed, states, datetime.now(UTC))
                 entries, tally.entries_seen, tally.entries_known = _new_entries(warehouse, [p for p, _ in polls])
                 logger.info("%d new entries to fetch (%d already known)", len(entries), tally.entries_known)
-                writer = _Writer(warehouse, index, run_id, config.alerts)
+                writer = _Writer(warehouse, index, run_id, config.alerts, {f.url: f.tags for f in config.feeds})
                 _process_batches(config, writer, fetcher, entries, tally, extraction)
                 succeeded = [p for p in polls if p[0].outcome != "failed"]
                 _record_polls(warehouse, config, succeeded, states, datetime.now(UTC))

@@ -1,4 +1,4 @@
-"""The `newsmon` command: run, demo, status."""
+"""The `newsmon` command: run, demo, status, feeds, …"""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 # Nothing heavy at import time: `newsmon run` starts Prefect's temporary server before importing the rest.
 from core.errors import ConfigError, NewsmonError
+from newsmon.feeds_cli import add_feeds_commands
 from newsmon.prefect_server import hand_over, start_early
 
 if TYPE_CHECKING:
@@ -67,6 +68,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if args.serve:
+        from newsmon.demo import serve_sample_site
+
+        return serve_sample_site(args.port)
     _prefect_defaults()
     early_server = start_early()
     from newsmon.demo import run_demo
@@ -141,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=cmd_run)
     demo = commands.add_parser("demo", help="serve the bundled sample site on 127.0.0.1 and run a pass")
     demo.add_argument("--db", help="warehouse file to write (default: demo-output/newsmon.duckdb)")
+    demo.add_argument("--serve", action="store_true", help="only serve the sample site until Ctrl-C (no pass)")
+    demo.add_argument("--port", type=int, default=8765, help="port for --serve (default 8765)")
     demo.set_defaults(handler=cmd_demo)
     status = commands.add_parser("status", help="feed health, last runs, notifications")
     status.add_argument("--config", required=True, help="YAML config file")
@@ -161,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", default="report.html", help="HTML file to write")
     report.add_argument("--days", type=int, default=30, help="how many days back (default 30)")
     report.set_defaults(handler=cmd_report)
+    add_feeds_commands(commands)
     alerts = commands.add_parser("alerts", help="alert rule tools")
     alert_commands = alerts.add_subparsers(dest="alerts_command", required=True)
     test = alert_commands.add_parser("test", help="send a sample message through a rule's channels")

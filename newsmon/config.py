@@ -17,6 +17,7 @@ import apprise
 
 from alerts.keywords import compile_keyword
 from core.errors import ConfigError, KeywordError, TaxonomyError
+from core.records import FeedKind
 from core.settings import (
     AlertRule,
     Config,
@@ -30,6 +31,7 @@ from core.settings import (
 from core.validate import Converter, TreeReader, load_yaml, read_section
 from extractors.classify import classifier_for
 from extractors.language import normalize_language_tag
+from extractors.opml import normalize_tag, parse_opml
 from extractors.taxonomy import Taxonomy
 from extractors.urls import canonical_url
 from newsmon.resources import bundled_seeds_dir, bundled_taxonomy_file
@@ -37,7 +39,7 @@ from newsmon.resources import bundled_seeds_dir, bundled_taxonomy_file
 _ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DASK_ADDRESS = re.compile(r"(tcp|tls)://[^\s/:]+(:\d{1,5})?|(tcp|tls)://\[[0-9a-fA-F:.]+\](:\d{1,5})?")
 # Config fields that are not keys of the file.
-_DERIVED = frozenset({"path", "taxonomy_sources"})
+_DERIVED = frozenset({"path", "taxonomy_sources", "source_notes"})
 
 
 def _local_path(reader: TreeReader, value: Any, key: str, base: Path) -> Path:
@@ -54,28 +56,75 @@ def _dask_address(reader: TreeReader, value: Any, key: str) -> str | None:
     return address
 
 
-def _feeds(reader: TreeReader, raw: Any) -> tuple[FeedConfig, ...]:
-    if raw is None:
-        raise reader.fail("feeds", "missing: list at least one feed (- url: https://…)")
-    items = reader.typed(raw, "feeds", list, "a list of feeds")
-    feeds: list[FeedConfig] = []
-    seen: set[str] = set()
+def _tags(reader: TreeReader, value: Any, key: str) -> tuple[str, ...]:
+    tags = tuple(dict.fromkeys(normalize_tag(tag) for tag in reader.string_list(value, key)))
+    if "" in tags:
+        raise reader.fail(key, "a tag must have a letter or digit")
+    return tags
+
+
+def _feed(reader: TreeReader, item: Any, key: str) -> FeedConfig:
+    entry = reader.mapping({"url": item} if isinstance(item, str) else item, key, {"url", "sitemap", "name", "tags"})
+    if "url" not in entry and "sitemap" not in entry:
+        raise reader.fail(f"{key}.url", "missing (url: for a feed, or sitemap: for a news sitemap)")
+    if "url" in entry and "sitemap" in entry:
+        raise reader.fail(key, "give url: (a feed) or sitemap: (a news sitemap), not both")
+    field_name = "url" if "url" in entry else "sitemap"
+    url = reader.text(entry[field_name], f"{key}.{field_name}")
+    try:
+        canonical_url(url)
+    except ValueError as exc:
+        raise reader.fail(f"{key}.{field_name}", str(exc)) from None
+    name = reader.text(entry["name"], f"{key}.name") if "name" in entry else url
+    kind: FeedKind = "feed" if field_name == "url" else "sitemap"
+    return FeedConfig(url=url, name=name, kind=kind, tags=_tags(reader, entry.get("tags"), f"{key}.tags"))
+
+
+def _feeds(reader: TreeReader, raw: Any, opml_feeds: tuple[FeedConfig, ...]) -> tuple[FeedConfig, ...]:
+    """`feeds:` entries, then those of the `opml:` files not configured already (the config's own entry
+    wins; its tags are merged with the OPML categories). A URL twice in `feeds:` is an error."""
+    if raw is None and not opml_feeds:
+        raise reader.fail("feeds", "missing: list at least one feed (- url: https://…) or an opml: file")
+    items = reader.typed(raw, "feeds", list, "a list of feeds") if raw is not None else []
+    feeds: dict[str, FeedConfig] = {}
     for index, item in enumerate(items):
-        key = f"feeds[{index}]"
-        entry = reader.mapping({"url": item} if isinstance(item, str) else item, key, {"url", "name"})
-        if "url" not in entry:
-            raise reader.fail(f"{key}.url", "missing")
-        url = reader.text(entry["url"], f"{key}.url")
+        feed = _feed(reader, item, f"feeds[{index}]")
+        canonical = canonical_url(feed.url)
+        if canonical in feeds:
+            key = "url" if feed.kind == "feed" else "sitemap"
+            raise reader.fail(f"feeds[{index}].{key}", f"duplicate feed {feed.url!r}")
+        feeds[canonical] = feed
+    for feed in opml_feeds:
+        canonical = canonical_url(feed.url)
+        known = feeds.get(canonical)
+        feeds[canonical] = feed if known is None else replace(known, tags=tuple(dict.fromkeys(known.tags + feed.tags)))
+    return tuple(feeds.values())
+
+
+def _opml_paths(reader: TreeReader, raw: Any, base: Path) -> tuple[Path, ...]:
+    values = [raw] if isinstance(raw, str) else reader.string_list(raw, "opml")
+    return tuple(_local_path(reader, value, f"opml[{index}]", base) for index, value in enumerate(values))
+
+
+def _opml_feeds(reader: TreeReader, paths: tuple[Path, ...]) -> tuple[tuple[FeedConfig, ...], tuple[str, ...]]:
+    """The subscriptions of the `opml:` files, in file order (listparser via extractors.opml), and notes
+    on what each file left out (outlines without an http(s) feed URL) or merged (duplicates)."""
+    feeds: list[FeedConfig] = []
+    notes: list[str] = []
+    for index, path in enumerate(paths):
+        key = f"opml[{index}]"
         try:
-            canonical = canonical_url(url)
-        except ValueError as exc:
-            raise reader.fail(f"{key}.url", str(exc)) from None
-        if canonical in seen:
-            raise reader.fail(f"{key}.url", f"duplicate feed {url!r}")
-        seen.add(canonical)
-        name = reader.text(entry["name"], f"{key}.name") if "name" in entry else url
-        feeds.append(FeedConfig(url=url, name=name))
-    return tuple(feeds)
+            document = path.read_bytes()
+        except OSError as exc:
+            raise reader.fail(key, f"cannot read OPML file {path}: {exc.strerror or exc}") from None
+        listed = parse_opml(document)
+        if listed.error:
+            raise reader.fail(key, f"{path}: {listed.error}")
+        feeds.extend(FeedConfig(f.url, f.title or f.url, f.kind, f.tags) for f in listed.feeds)
+        notes.extend(f"{path.name}: skipped {outline!r}: {reason}" for outline, reason in listed.skipped)
+        if listed.duplicates:
+            notes.append(f"{path.name}: {listed.duplicates} duplicate outline(s) merged into the first (tags combined)")
+    return tuple(feeds), tuple(notes)
 
 
 def _expand_env(reader: TreeReader, value: str, key: str) -> str:
@@ -113,6 +162,7 @@ def _rule(reader: TreeReader, item: Any, index: int, names: set[str]) -> AlertRu
         "languages": _lowered(reader),
         "notify": lambda value, k: tuple(_expand_env(reader, url, k) for url in reader.string_list(value, k)),
         "spike": lambda value, k: _spike(reader, value, k),
+        "tags": lambda value, k: _tags(reader, value, k),
     }
     rule = read_section(reader, AlertRule, entry, key, special)
     if not rule.notify:
@@ -137,6 +187,8 @@ def parse_config(text: str, path: Path) -> Config:
     top = reader.mapping(load_yaml(text, str(path), ConfigError), "", {f.name for f in fields(Config)} - _DERIVED)
     if "warehouse" not in top:
         raise reader.fail("warehouse", "missing: the DuckDB file to write, e.g. data/newsmon.duckdb")
+    opml = _opml_paths(reader, top["opml"], path) if "opml" in top else ()
+    opml_feeds, notes = _opml_feeds(reader, opml)
     return Config(
         path=path,
         warehouse=_local_path(reader, top["warehouse"], "warehouse", path),
@@ -151,7 +203,9 @@ def parse_config(text: str, path: Path) -> Config:
             "pipeline",
             {"dask_address": lambda v, k: _dask_address(reader, v, k)},
         ),
-        feeds=_feeds(reader, top.get("feeds")),
+        feeds=_feeds(reader, top.get("feeds"), opml_feeds),
+        opml=opml,
+        source_notes=notes,
         alerts=_alerts(reader, top.get("alerts")),
         notifications=read_section(reader, NotificationSettings, top.get("notifications"), "notifications"),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.server
 import json
 import mimetypes
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -33,8 +34,8 @@ class SiteServer(http.server.ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, site: Path) -> None:
-        super().__init__(("127.0.0.1", 0), _SiteHandler)
+    def __init__(self, site: Path, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _SiteHandler)
         self.site = site.resolve()
         self.base_url = f"http://127.0.0.1:{self.server_address[1]}"
         self.requested: list[str] = []  # paths served, in order (tests count fetches with it)
@@ -48,6 +49,8 @@ class _SiteHandler(http.server.BaseHTTPRequestHandler):
         site = self.server.site
         self.server.requested.append(self.path)
         path = (site / self.path.split("?", 1)[0].lstrip("/")).resolve()
+        if path.is_dir():
+            path = path / "index.html"  # the home page advertises the feeds (newsmon feeds discover)
         if not path.is_relative_to(site) or not path.is_file():
             self.send_error(404, "not found")
             return
@@ -116,6 +119,25 @@ def serve_site(site: Path) -> Iterator[SiteServer]:
         yield server
 
 
+def serve_sample_site(port: int) -> int:
+    """`newsmon demo --serve`: keep the sample site up on 127.0.0.1 until Ctrl-C (for `newsmon feeds
+    discover` and the sources walkthrough in the README)."""
+    site = sample_site_dir()
+    try:
+        server = SiteServer(site, port)
+    except OSError as exc:
+        print(f"newsmon: cannot listen on 127.0.0.1:{port}: {exc.strerror or exc} (try --port)", file=sys.stderr)
+        return 1
+    print(f"Serving the sample site {site} at {server.base_url}/ (home page, /news-sitemap.xml); Ctrl-C stops")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
 def demo_feeds(site: Path, base: str) -> list[dict[str, str]]:
     """Every feed document of the sample site, with the name from its file's first comment line."""
     return [{"url": f"{base}/feeds/{p.name}", "name": p.stem} for p in sorted((site / "feeds").iterdir())]
@@ -125,7 +147,11 @@ def write_demo_config(folder: Path, warehouse: Path, base: str, site: Path, webh
     config = {
         "warehouse": str(warehouse.resolve()),
         "network": {"allow_hosts": ["127.0.0.1"], "retries": 0},
-        "feeds": [*demo_feeds(site, base), {"url": f"{base}/feeds-moved/gone.xml", "name": "gone (404)"}],
+        "feeds": [
+            *demo_feeds(site, base),
+            {"url": f"{base}/feeds-moved/gone.xml", "name": "gone (404)"},
+            {"sitemap": f"{base}/news-sitemap.xml", "name": "news sitemap", "tags": ["sitemap"]},
+        ],
         "alerts": [
             {
                 "name": "pdd-temu-pricing",

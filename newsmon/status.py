@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.settings import Config
+from core.settings import Config, FeedConfig
 from storage.connection import Warehouse
 from storage.readmodels import Rows, status_rows
 
@@ -13,12 +13,15 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
-def _feed_lines(rows: Rows, configured: set[str]) -> list[str]:
+def _feed_lines(rows: Rows, configured: dict[str, FeedConfig]) -> list[str]:
     lines = ["Feeds (failing first):"]
     for health, name, url, failures, since, success, error, next_at, total in rows:
-        if url not in configured:
+        feed = configured.get(url)
+        if feed is None:
             continue
-        line = f"  {health:<7} {name}  [{url}]  articles {total}, last ok {_when(success)}"
+        kind = " (sitemap)" if feed.kind == "sitemap" else ""
+        tags = f", tags {', '.join(feed.tags)}" if feed.tags else ""
+        line = f"  {health:<7} {name}{kind}  [{url}]  articles {total}, last ok {_when(success)}{tags}"
         if failures:
             line += (
                 f"\n          failing since {_when(since)} ({failures} weighted failures), next try {_when(next_at)}"
@@ -42,8 +45,10 @@ def _run_lines(rows: Rows) -> list[str]:
 def render_status(config: Config) -> str:
     with Warehouse(config.warehouse).reader() as con:
         feeds, runs, pending = status_rows(con, config.notifications.max_attempts)
-    lines = _feed_lines(feeds, {f.url for f in config.feeds})
+    lines = _feed_lines(feeds, {f.url: f for f in config.feeds})
     lines += ["", *_run_lines(runs)]
+    if config.source_notes:
+        lines += ["", "OPML import notes:", *(f"  {note}" for note in config.source_notes)]
     lines += ["", "Notifications not yet delivered:"]
     lines += [
         f"  {rule}: {count} {state}, oldest queued {_when(since)}" + (f"\n          last error: {err}" if err else "")

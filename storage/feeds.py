@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from core.records import FeedPoll, FeedState, PassSummary
@@ -95,8 +96,10 @@ def record_feed_poll(
     )
 
 
-def mark_feed_skipped(con: Connection, feed_url: str, name: str) -> None:
+def mark_feed_skipped(con: Connection, feed_url: str, name: str, kind: str = "feed", tags: Sequence[str] = ()) -> None:
+    """Make sure the configured feed has a row, with its current name, kind and tags."""
     con.execute(
-        "INSERT INTO feeds (feed_url, name) VALUES (?, ?) ON CONFLICT (feed_url) DO UPDATE SET name = excluded.name",
-        [feed_url, name],
+        """INSERT INTO feeds (feed_url, name, kind, tags) VALUES (?, ?, ?, ?) ON CONFLICT (feed_url)
+           DO UPDATE SET name = excluded.name, kind = excluded.kind, tags = excluded.tags""",
+        [feed_url, name, kind, list(tags)],
     )

@@ -218,4 +218,44 @@ COMMENT ON COLUMN feed_health.next_poll_at IS
 
 MIGRATIONS += ((5, "analyst views: articles_unique, mentions_daily, syndication, feed_health", _VIEWS),)
 
+_SOURCES = """
+ALTER TABLE articles ADD COLUMN tags VARCHAR[] DEFAULT [];
+ALTER TABLE feeds ADD COLUMN kind VARCHAR DEFAULT 'feed';
+ALTER TABLE feeds ADD COLUMN tags VARCHAR[] DEFAULT [];
+COMMENT ON COLUMN articles.tags IS 'Tags of the source the article came from (config tags: or OPML categories).';
+COMMENT ON COLUMN feeds.kind IS 'feed (RSS, Atom, JSON Feed) or sitemap (a news sitemap or sitemap index).';
+COMMENT ON COLUMN feeds.tags IS 'The source''s tags as last configured.';
+
+CREATE OR REPLACE VIEW articles_unique AS
+SELECT article_id, url, canonical_url, feed_url, source, title, text, text_source, language, published_at,
+       fetched_at, coalesce(published_at, fetched_at) AS seen_at, platforms, topics, content_hash, run_id, tags
+FROM articles WHERE duplicate_of IS NULL;
+COMMENT ON VIEW articles_unique IS 'Original articles only (duplicate_of IS NULL): one row per story.';
+COMMENT ON COLUMN articles_unique.seen_at IS 'published_at when the source gave one, else fetched_at.';
+COMMENT ON COLUMN articles_unique.platforms IS 'Platform slugs mentioned in the cleaned title or body.';
+COMMENT ON COLUMN articles_unique.topics IS 'Topic slugs whose evidence passed the threshold.';
+COMMENT ON COLUMN articles_unique.tags IS 'Tags of the source the article came from.';
+
+CREATE OR REPLACE VIEW feed_health AS
+SELECT feed_url, coalesce(name, feed_url) AS name,
+       CASE WHEN last_polled_at IS NULL THEN 'never polled'
+            WHEN consecutive_failures >= 6 THEN 'dead'
+            WHEN consecutive_failures > 0 THEN 'failing'
+            ELSE 'ok' END AS health,
+       consecutive_failures, failing_since, last_success_at, last_polled_at, last_status, last_error,
+       last_error_kind, next_poll_at, articles_total, kind, tags
+FROM feeds;
+COMMENT ON VIEW feed_health IS
+    'One row per feed: health (ok / failing / dead from 6 weighted failures / never polled) and since when.';
+COMMENT ON COLUMN feed_health.consecutive_failures IS
+    'Weighted failures since the last success: transient errors count 1, permanent ones 2.';
+COMMENT ON COLUMN feed_health.failing_since IS 'First failure of the current failing streak (NULL when ok).';
+COMMENT ON COLUMN feed_health.next_poll_at IS
+    'When the feed is due again (back-off, ttl, max-age, Retry-After); NULL: at the next run.';
+COMMENT ON COLUMN feed_health.kind IS 'feed or sitemap.';
+COMMENT ON COLUMN feed_health.tags IS 'The source''s tags.';
+"""
+
+MIGRATIONS += ((6, "sources: articles.tags, feeds.kind and feeds.tags, shown by the views", _SOURCES),)
+
 LATEST_VERSION = MIGRATIONS[-1][0]
