@@ -6,13 +6,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.records import Article, ExtractedPage, FeedEntry, LinkEvent, TextSource
 from extractors.classify import Classification, Classifier
 from extractors.clean import clean_text, normalize_text
 from extractors.dedup import fingerprint
 from extractors.language import detect_language
 from extractors.substance import has_substance
 from extractors.urls import article_id
-from newsmon.records import Article, ExtractedPage, FeedEntry, LinkEvent, TextSource
 
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 

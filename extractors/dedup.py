@@ -19,9 +19,9 @@ import numpy as np
 import numpy.typing as npt
 import opencc
 
-from extractors.clean import fold_for_matching
+from core.records import Fingerprint
+from core.text import fold_for_matching
 from extractors.substance import has_substance
-from newsmon.records import Fingerprint
 
 SHINGLE_CHARS = 5
 NUM_PERM = 126

@@ -19,8 +19,9 @@ from typing import Any
 
 import yaml
 
+from core.records import SeedDocument
 from extractors.clean import clean_text
-from extractors.seeds import SeedDocument, parse_seed
+from extractors.seeds import parse_seed
 from newsmon.resources import bundled_seeds_dir, sample_site_dir
 from tests.conftest import DATA
 

@@ -9,10 +9,10 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.records import Article
 from extractors import dedup
 from extractors.dedup import Candidate, best_original, content_hash, fingerprint, judge, mask_figures, shingle_hashes
 from flows.dedupe import catch_up, mark_duplicates
-from newsmon.records import Article
 from storage.lsh import LshIndex
 from storage.warehouse import Warehouse
 from tests.extractors.dedup_eval import edited_variant, evaluation_set, excerpt_variant, seeds
@@ -204,7 +204,10 @@ def test_script_folding_makes_traditional_equal_simplified() -> None:
 
 def test_text_without_prose_is_compared_by_title_and_text_only() -> None:
     chrome = "電商觀察\n首頁 | 電商 | 科技 | 登入\n2026-11-28 09:12 · 本站記者"
-    first, second = fingerprint(chrome, "快訊：拼多多第三季度營收增長9%"), fingerprint(chrome, "快訊：京東物流開設海外倉")
+    first, second = (
+        fingerprint(chrome, "快訊：拼多多第三季度營收增長9%"),
+        fingerprint(chrome, "快訊：京東物流開設海外倉"),
+    )
     assert first.band_keys == () and second.band_keys == ()
     assert first.content_hash != second.content_hash
     assert fingerprint(chrome, "快訊：京東物流開設海外倉") == second
