@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from core.records import Article, ExtractedPage, FeedEntry, LinkEvent, TextSource
+from core.text import weighted_length
 from extractors.classify import Classification, Classifier
 from extractors.clean import clean_text, normalize_text
 from extractors.dedup import fingerprint
 from extractors.language import detect_language
 from extractors.substance import has_substance
 from extractors.urls import article_id
-
-_CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-
-
-def weighted_length(text: str) -> int:
-    """Length in Latin-text equivalents: a Han, kana or hangul character carries what ~2 Latin letters do,
-    so a 12-character Chinese headline (快讯：京东物流开设海外仓) is as long as a 24-character English one."""
-    return len(text) + len(_CJK.findall(text))
 
 
 @dataclass(frozen=True)
@@ -69,7 +61,7 @@ def build_article(
     fp = fingerprint(text, title)
     return Article(
         article_id=article_id(entry.canonical_url),
-        url=entry.link,
+        url=entry.link or entry.canonical_url,  # a link-less entry: its identity (urn:, tag:)
         canonical_url=entry.canonical_url,
         feed_url=entry.feed_url,
         source=source,
