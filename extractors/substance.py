@@ -12,31 +12,41 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 
 _SEPARATORS = re.compile(r"\s[|·•»›/>]\s|[|｜]|\s·|·\s|\n")
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _MIN_CJK = 12
 _MIN_WORDS = 5
+_PROBE_CHARS = 600  # the start of a text is looked at first: an article's first paragraph settles it
 
 
 def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-def prose_chars(text: str, *titles: str) -> int:
-    """Characters of `text` in prose segments, after removing every occurrence of the titles."""
+def _prose_segments(text: str, titles: tuple[str, ...]) -> Iterator[str]:
     folded = _fold(text)
     for title in sorted({_fold(t).strip() for t in titles} - {""}, key=len, reverse=True):
         folded = folded.replace(title, "\n")
-    total = 0
     for segment in _SEPARATORS.split(folded):
-        cjk = len(_CJK.findall(segment))
-        if cjk >= _MIN_CJK or (cjk < _MIN_CJK and len(_WORD.findall(segment)) >= _MIN_WORDS):
-            total += len(segment.strip())
-    return total
+        if len(_CJK.findall(segment)) >= _MIN_CJK or len(_WORD.findall(segment)) >= _MIN_WORDS:
+            yield segment.strip()
+
+
+def prose_chars(text: str, *titles: str) -> int:
+    """Characters of `text` in prose segments, after removing every occurrence of the titles."""
+    return sum(len(segment) for segment in _prose_segments(text, titles))
 
 
 def has_substance(text: str, *titles: str, minimum: int = 20) -> bool:
-    """Whether `text` holds at least `minimum` characters of prose beyond the titles."""
-    return prose_chars(text, *titles) >= minimum
+    """Whether `text` holds at least `minimum` characters of prose beyond the titles (stops counting there:
+    an ordinary article is decided by its first paragraph)."""
+    for sample in (text[:_PROBE_CHARS], text) if len(text) > _PROBE_CHARS else (text,):
+        total = 0
+        for segment in _prose_segments(sample, titles):
+            total += len(segment)
+            if total >= minimum:
+                return True
+    return False

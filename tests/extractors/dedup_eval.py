@@ -11,13 +11,9 @@ from __future__ import annotations
 
 import json
 import random
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import combinations, pairwise
-from typing import Any
-
-import yaml
 
 from core.records import SeedDocument
 from extractors.clean import clean_text
@@ -148,82 +144,14 @@ def demo_site_pairs() -> Iterator[Pair]:
 HARD = DATA / "hard-cases"
 
 
-def crossscript_pairs() -> Iterator[Pair]:
-    """Real Chinese text republished in the other script (tests/data/hard-cases/crossscript.json)."""
-    pairs = json.loads((HARD / "crossscript.json").read_text(encoding="utf-8"))
-    for pair in pairs:
-        yield Pair("cross-script copy", pair["a"], pair["b"], True)
-    for first, second in pairwise(pairs):
-        yield Pair("cross-script, other article", first["a"], second["b"], False)
-
-
-def _fill(template: str, values: dict[str, Any]) -> str:
-    return template.format(**{key: str(value) for key, value in values.items()})
-
-
-def reprint(report: str, spec: dict[str, Any]) -> str:
-    """Another outlet's copy: a credit line, one paragraph dropped, one phrase reworded; same figures."""
-    lines = report.strip().split("\n")
-    lines.pop(int(spec["drop_line"]))
-    old, new = spec["reword"]
-    return "\n".join([*lines, spec["credit"]]).replace(old, new)
-
-
-def template_reports() -> list[tuple[str, list[str], list[str]]]:
-    """(id, one report per quarter, each report's reprint) from tests/data/hard-cases/figures.yaml."""
-    out = []
-    for group in yaml.safe_load((HARD / "figures.yaml").read_text(encoding="utf-8")):
-        reports = [_fill(group["template"], {**group["values"], **quarter}) for quarter in group["quarters"]]
-        out.append((group["id"], reports, [reprint(r, group["reprint"]) for r in reports]))
-    return out
-
-
-def figures_pairs() -> Iterator[Pair]:
-    for _, reports, reprints in template_reports():
-        for i, j in combinations(range(len(reports)), 2):
-            yield Pair("same template, other quarter", reports[i], reports[j], False)
-            yield Pair("reprint vs other quarter", reprints[i], reports[j], False)
-        for report, copy in zip(reports, reprints, strict=True):
-            yield Pair("reprint of a quarter", report, copy, True)
-
-
-_SENTENCE_END = re.compile(r"(?<=[。！？!?])|(?<=\.)\s+|\n")
-
-
-def split_sentences(text: str) -> list[str]:
-    return [part for part in _SENTENCE_END.split(text) if part and part.strip()]
-
-
-def rewritten_variant(text: str, other: str, share: float, rng: random.Random) -> str:
-    """`share` of the sentences replaced, each by a sentence of similar length from another article (as a
-    rewriting outlet replaces a sentence with its own), the rest kept in order."""
-    parts = split_sentences(text)
-    fresh = split_sentences(other) or [other]
-    chosen = set(rng.sample(range(len(parts)), round(len(parts) * share)))
-    joiner = "" if re.search("[\u3040-\u9fff]", text[:200]) else " "
-    out = []
-    for index, part in enumerate(parts):
-        if index in chosen:
-            part = min(fresh, key=lambda s: (abs(len(s) - len(part)), s))
-            fresh = [s for s in fresh if s != part] or fresh
-        out.append(part)
-    return joiner.join(out)
-
-
-def rewritten_pairs(rng: random.Random) -> Iterator[Pair]:
-    """Copies with ~30 % of their sentences replaced (Jaccard ~0.45, containment ~0.7): still the story."""
-    bodies = json.loads((DATA / "extraction-benchmark" / "bodies.json").read_text(encoding="utf-8"))
-    texts = [seed.text for seed in seeds()]
-    texts += [t for _, t in sorted(bodies["ground_truth"].items()) if len(split_sentences(t)) >= 8][:60]
-    texts += [p["a"] for p in json.loads((HARD / "crossscript.json").read_text(encoding="utf-8"))]
-    texts = [t for t in texts if len(split_sentences(t)) >= 6]
-    for index, text in enumerate(texts):
-        yield Pair("30% of sentences replaced", text, rewritten_variant(text, texts[index - 1], 0.3, rng), True)
-
-
 def hard_case_pairs() -> list[Pair]:
-    rng = random.Random(20261130)
-    return [*crossscript_pairs(), *figures_pairs(), *rewritten_pairs(rng)]
+    """Cross-script copies (crossscript.json) and the pairs of dedup-pairs.json: template reports of other
+    quarters, their reprints, copies with ~30 % of sentences replaced (see make_dedup_pairs.py there)."""
+    crossscript = json.loads((HARD / "crossscript.json").read_text(encoding="utf-8"))
+    pairs = [Pair("cross-script copy", p["a"], p["b"], True) for p in crossscript]
+    pairs += [Pair("cross-script, other article", x["a"], y["b"], False) for x, y in pairwise(crossscript)]
+    generated = json.loads((HARD / "dedup-pairs.json").read_text(encoding="utf-8"))
+    return [*pairs, *(Pair(p["kind"], p["a"], p["b"], p["duplicate"]) for p in generated)]
 
 
 def evaluation_set() -> list[Pair]:
