@@ -21,7 +21,7 @@ import numpy.typing as npt
 import opencc
 
 from core.records import Fingerprint
-from core.text import fold_for_matching
+from core.text import HAN, fold_for_matching
 from extractors.substance import has_substance
 
 SHINGLE_CHARS = 5
@@ -51,7 +51,7 @@ LEAD_LINES = 3
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _FIGURE = re.compile(r"(?:\d+(?:[.,]\d+)*|[〇零一二三四五六七八九十两兩百千万萬亿億])+")
-_HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
+_HAN = re.compile(f"[{HAN}]")
 _MAX32 = np.uint64(0xFFFFFFFF)
 _SHIFT32 = np.uint64(32)
 # Multiply-shift hashing (a odd): h(x) = (a*x + b) >> 32 over 64-bit words, a 2-universal family that needs

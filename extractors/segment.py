@@ -19,13 +19,15 @@ from collections.abc import Iterable
 import jieba
 import opencc
 
+from core.text import HAN
+
 _WINDOW = 6  # characters either side of the match given to the segmenter
 # Dictionary frequency of an added alias (jieba's own: 京东 70, 百度 11,008, 每天 6,612). Measured on the
 # classification set and 43 short in-sentence platform mentions: 300 keeps every trap out and finds every
 # mention; from ~700 an alias starts to beat real words (每|天猫|粮 instead of 每天|猫粮), from ~20,000
 # more of them (钉钉|子 instead of 钉|钉子).
 ALIAS_FREQUENCY = 300
-_HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
+_HAN = re.compile(f"[{HAN}]")
 
 
 def is_han_word(text: str) -> bool:

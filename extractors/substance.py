@@ -14,8 +14,10 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
+from core.text import CJK_CHARACTER
+
 _SEPARATORS = re.compile(r"\s[|·•»›/>]\s|[|｜]|\s·|·\s|\n")
-_CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_CJK = CJK_CHARACTER
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _MIN_CJK = 12
 _MIN_WORDS = 5

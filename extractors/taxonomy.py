@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import TaxonomyError
+from core.text import LANGUAGES
 from core.validate import TreeReader, load_yaml
 
-LANGUAGES = ("en", "zh-cn", "zh-tw", "ja", "ko")
 DEFAULT_WINDOW = 120
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
 _RULE_KEYS = {"aliases", "not_before", "not_after", "requires_nearby", "forbids_nearby", "case_sensitive", "window"}

@@ -1,7 +1,8 @@
 """`newsmon demo`: serve the bundled sample site on 127.0.0.1, run one pass, show what happened.
 
-The sample site (examples/site) is served by a small threaded HTTP server; `{{BASE_URL}}` in its files is
-replaced by the server's address at request time, so feeds link to wherever the server listens.
+The sample site (newsmon/data/site, shipped in the package) is served by a small threaded HTTP server;
+`{{BASE_URL}}` in its files is replaced by the server's address at request time, so feeds link to wherever
+the server listens.
 """
 
 from __future__ import annotations
