@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import feedparser
-import zhconv
+import zhconv  # type: ignore[import-not-found]  # only for regenerating the data, not a dependency
 
 HAN = re.compile("[\u4e00-\u9fff]")
 TAG = re.compile(r"<[^>]+>")

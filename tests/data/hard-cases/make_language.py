@@ -21,7 +21,7 @@ CORPORA = Path("/work/shared/corpora")
 
 
 def main() -> None:
-    cases = []
+    cases: list[dict[str, str]] = []
     for pair in json.loads((HERE / "crossscript.json").read_text(encoding="utf-8")):
         source = pair["id"]
         language = "zh-tw" if "/Big5/" in source else "zh-cn"
