@@ -15,7 +15,9 @@ TextSource = Literal["page", "feed"]
 ErrorKind = Literal["transient", "permanent", "refused"]
 RunStatus = Literal["running", "completed", "failed", "aborted"]
 FeedOutcome = Literal["ok", "unchanged", "failed", "skipped"]
-LinkOutcome = Literal["refused", "page_failed", "too_short", "invalid_url", "over_limit"]
+# "lost": neither an article nor another event came of a new entry (a bug, caught by the end-of-pass
+# check in flows.monitor); retried on the next pass like a failed page.
+LinkOutcome = Literal["refused", "page_failed", "too_short", "invalid_url", "over_limit", "lost"]
 # Link outcomes after which the entry is never tried again (the rest are retried on the next pass).
 PERMANENT_LINK_OUTCOMES: frozenset[str] = frozenset({"too_short", "invalid_url"})
 

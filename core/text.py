@@ -28,3 +28,10 @@ HANGUL_RUNS = re.compile(f"[{HANGUL}]+")
 HAN_RUNS = re.compile(f"[{HAN}]+")
 CJK_CHARACTER = re.compile(f"[{KANA}{HANGUL}{HAN}]")
 KATAKANA_CHARACTER = re.compile(f"[{KATAKANA}]")
+
+
+def weighted_length(text: str) -> int:
+    """Length in Latin-text equivalents: a Han, kana or hangul character carries what ~2 Latin letters do,
+    so a 12-character Chinese headline is as long as a 24-character English one and a 60-character Chinese
+    paragraph is no "short line"."""
+    return len(text) + len(CJK_CHARACTER.findall(text))

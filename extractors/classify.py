@@ -17,6 +17,7 @@ import ahocorasick
 
 from core.records import Mention
 from core.text import KATAKANA_CHARACTER, fold_for_matching
+from extractors.segment import Segmenter
 from extractors.taxonomy import AliasRule, Taxonomy, parse_taxonomy
 
 _TITLE_WEIGHT = 2.0
@@ -99,11 +100,23 @@ def _rule_allows(rule: AliasRule, match: _Match, folded: str, original: str, ori
         return False
     if rule.requires_nearby or rule.forbids_nearby:
         window = folded[max(0, start - rule.window) : end + rule.window]
-        if rule.requires_nearby and not any(_fold(term) in window for term in rule.requires_nearby):
+        if rule.requires_nearby and not any(_near(term, window) for term in rule.requires_nearby):
             return False
-        if any(_fold(term) in window for term in rule.forbids_nearby):
+        if any(_near(term, window) for term in rule.forbids_nearby):
             return False
     return True
+
+
+def _near(term: str, window: str) -> bool:
+    """Whether `term` occurs in `window`; a term with Latin/digit edges only as a whole word ("EC" is not
+    inside "prosecutor", "IPO" not inside "tripod")."""
+    folded = _fold(term)
+    at = window.find(folded)
+    while at >= 0:
+        if _boundary_ok(window, at, at + len(folded)):
+            return True
+        at = window.find(folded, at + 1)
+    return False
 
 
 # Aliases, keywords and rule terms are folded once each, not at every match.
@@ -137,6 +150,7 @@ class Classifier:
         for key, targets in by_key.items():
             self._aliases.add_word(key, (len(key), tuple(targets)))
         self._aliases.make_automaton()
+        self._segmenter = Segmenter(alias for platform in taxonomy.platforms.values() for alias in platform.aliases)
         self._keywords = ahocorasick.Automaton()
         terms: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for topic in taxonomy.topics.values():
@@ -154,6 +168,8 @@ class Classifier:
         for end_index, (length, targets) in self._aliases.iter(folded):
             start, end = end_index - length + 1, end_index + 1
             if not _boundary_ok(folded, start, end):
+                continue
+            if self._segmenter.needs_check(folded, start, end) and not self._segmenter.is_word(folded, start, end):
                 continue
             for target in targets:
                 match = _Match(start, end, target)

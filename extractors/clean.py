@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from core.text import fold_for_matching
+from core.text import fold_for_matching, weighted_length
 
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -101,17 +101,19 @@ def _drop_related_blocks(lines: list[str]) -> list[str]:
 
 
 def _drop_trailing_teasers(lines: list[str]) -> list[str]:
-    """A page that ends in >= 2 'title / snippet...' pairs ends in a teaser list, heading or not."""
+    """A page that ends in >= 2 'title / snippet...' pairs ends in a teaser list, heading or not. Lines are
+    short by their weighted length (a 60-character Chinese paragraph is not a teaser title), and a block
+    that would be the whole text is the article itself (short paragraphs, quotes ending in ……)."""
     cut = len(lines)
     ellipses = 0
     for index in range(len(lines) - 1, -1, -1):
         line = lines[index]
-        if not line or (_ELLIPSIS_END.search(line)) or len(line) <= _TEASER_TITLE:
+        if not line or (_ELLIPSIS_END.search(line)) or weighted_length(line) <= _TEASER_TITLE:
             ellipses += 1 if line and _ELLIPSIS_END.search(line) else 0
             cut = index
             continue
         break
-    return lines[:cut] if ellipses >= 2 else lines
+    return lines[:cut] if ellipses >= 2 and any(lines[:cut]) else lines
 
 
 def _drop_repeats(lines: list[str], titles: tuple[str, ...]) -> list[str]:

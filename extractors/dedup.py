@@ -1,14 +1,16 @@
 """Near-duplicate detection primitives, CJK-first and pure: shingles, MinHash, LSH band keys, verification.
 
-Text is folded (NFKC + case) and stripped of whitespace and punctuation, so full-width １６８８ equals 1688
-and re-wrapped or re-punctuated copies compare equal. Character 5-grams need no word segmentation, which
-is what CJK text wants. 128 MinHash permutations are cut into 32 bands of 4 rows: two documents become
-candidates when any band matches, which happens with probability 1 - (1 - J^4)^32 (0.87 at Jaccard 0.5,
-0.99 at 0.6, 0.9999 at 0.7). Candidates are then verified exactly (see `judge`).
+Text is folded (NFKC + case, traditional Chinese to simplified) and stripped of whitespace and punctuation,
+so full-width １６８８ equals 1688, a Taiwanese reprint equals its mainland original and re-wrapped or
+re-punctuated copies compare equal. Character 5-grams need no word segmentation, which is what CJK text
+wants. 126 MinHash permutations are cut into 42 bands of 3 rows: two documents become candidates when any
+band matches, which happens with probability 1 - (1 - J^3)^42 (0.84 at Jaccard 0.35, 0.98 at 0.45, 0.996
+at 0.5). Candidates are then verified exactly (see `judge`).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Sequence
@@ -16,27 +18,40 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import opencc
 
 from core.records import Fingerprint
-from core.text import fold_for_matching
+from core.text import HAN, fold_for_matching
+from extractors.substance import has_substance
 
 SHINGLE_CHARS = 5
-NUM_PERM = 128
-BANDS = 32
+NUM_PERM = 126
+BANDS = 42
 ROWS = NUM_PERM // BANDS
+SCRIPT_FOLDING = "tw2sp"  # OpenCC configuration: traditional characters and Taiwanese phrases -> simplified
 # Below this many distinct shingles (~25 characters) only exact duplicates are detected: short feed
 # summaries share too much phrasing to compare reliably.
 MIN_SHINGLES = 20
-PARAMETERS = f"char{SHINGLE_CHARS}-minhash{NUM_PERM}-multiply-shift-seed20261122-bands{BANDS}x{ROWS}-lead48x3"
+MIN_PROSE_CHARS = 20  # see extractors.substance: less prose than this is compared by title and text only
+PARAMETERS = (
+    f"char{SHINGLE_CHARS}-minhash{NUM_PERM}-multiply-shift-seed20261122-bands{BANDS}x{ROWS}-lead48x3"
+    f"-{SCRIPT_FOLDING}-prose{MIN_PROSE_CHARS}"
+)
 # Verification thresholds (see README "Deduplication" for how they were chosen on the evaluation set).
-JACCARD_DUPLICATE = 0.5  # same text, re-wrapped or lightly edited
-CONTAINMENT_DUPLICATE = 0.8  # the shorter text is (almost) entirely inside the longer ...
+JACCARD_DUPLICATE = 0.35  # same text, re-wrapped, lightly edited or with up to ~30 % of sentences replaced
+CONTAINMENT_DUPLICATE = 0.6  # the shorter text is mostly inside the longer ...
 EXCERPT_MIN_SHARE = 0.3  # ... and is at least 30 % of its size (an excerpt, or the article inside a noisier page)
 EXCERPT_MIN_SHINGLES = 60  # containment on tiny texts means nothing
+# Texts built on one template (quarterly results, monthly sales) share wording, not figures: with every
+# figure masked, their containment rises by >= 0.15 on the evaluation set; for real copies, excerpts and
+# rewrites it moves by <= 0.015. Above this gain the shared text is a template with other figures.
+FIGURES_GAIN = 0.08
 LEAD_CHARS = 48  # excerpts keep the lead paragraphs: the starts of the first few are candidate keys too
 LEAD_LINES = 3
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_FIGURE = re.compile(r"(?:\d+(?:[.,]\d+)*|[〇零一二三四五六七八九十两兩百千万萬亿億])+")
+_HAN = re.compile(f"[{HAN}]")
 _MAX32 = np.uint64(0xFFFFFFFF)
 _SHIFT32 = np.uint64(32)
 # Multiply-shift hashing (a odd): h(x) = (a*x + b) >> 32 over 64-bit words, a 2-universal family that needs
@@ -50,13 +65,27 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 U64 = npt.NDArray[np.uint64]
 
 
+@functools.cache
+def _to_simplified() -> opencc.OpenCC:
+    # Traditional (Taiwan, Hong Kong) characters and Taiwanese vocabulary to simplified (mainland) forms:
+    # a copy converted between the scripts folds to the same text. Applied to every text (a no-op on text
+    # without Han characters; Japanese kanji fold consistently on both sides of a comparison).
+    return opencc.OpenCC(SCRIPT_FOLDING)
+
+
+def fold_chinese_script(text: str) -> str:
+    return _to_simplified().convert(text) if _HAN.search(text) else text
+
+
 def dedup_text(text: str) -> str:
-    """The text as deduplication sees it: folded, without whitespace and punctuation."""
-    return _NON_WORD.sub("", fold_for_matching(text))
+    """The text as deduplication sees it: folded (width, case, Chinese script), no whitespace or punctuation."""
+    return _NON_WORD.sub("", fold_chinese_script(fold_for_matching(text)))
 
 
-def content_hash(text: str) -> str:
-    return hashlib.sha256(dedup_text(text).encode("utf-8")).hexdigest()
+def content_hash(text: str, title: str = "") -> str:
+    """SHA-256 of the folded text; for a text without substance (a brief, chrome) of title and text."""
+    key = dedup_text(text) if not title else dedup_text(title) + "\x1f" + dedup_text(text)
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 def _mix(values: U64) -> U64:
@@ -67,9 +96,17 @@ def _mix(values: U64) -> U64:
         return values ^ (values >> np.uint64(31))
 
 
+def mask_figures(text: str) -> str:
+    """`text` with every number (digits, CJK numerals) replaced by one placeholder."""
+    return _FIGURE.sub("0", text)
+
+
 def shingle_hashes(text: str) -> U64:
     """Sorted unique 32-bit hashes of the character 5-grams of `dedup_text(text)` (stable across runs)."""
-    folded = dedup_text(text)
+    return _shingles(dedup_text(text))
+
+
+def _shingles(folded: str) -> U64:
     if len(folded) < SHINGLE_CHARS:
         return np.zeros(0, dtype=np.uint64)
     codes = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
@@ -116,10 +153,16 @@ def lead_keys(text: str) -> tuple[int, ...]:
     return tuple(keys)
 
 
-def fingerprint(text: str) -> Fingerprint:
-    hashes = shingle_hashes(text)
+def fingerprint(text: str, title: str = "") -> Fingerprint:
+    """Exact hash and LSH keys of an article's text. A text without `MIN_PROSE_CHARS` of prose beyond its
+    title (a headline-only brief, navigation and byline chrome) gets no LSH keys: it can only be an exact
+    duplicate, by title and text together."""
+    folded = dedup_text(text)
+    hashes = _shingles(folded)
+    if not has_substance(text, title, minimum=MIN_PROSE_CHARS):
+        return Fingerprint(content_hash(text, title or "\x1f"), (), int(hashes.size))
     keys = (*band_keys(minhash(hashes)), *lead_keys(text)) if hashes.size >= MIN_SHINGLES else ()
-    return Fingerprint(content_hash(text), keys, int(hashes.size))
+    return Fingerprint(hashlib.sha256(folded.encode("utf-8")).hexdigest(), keys, int(hashes.size))
 
 
 @dataclass(frozen=True)
@@ -137,22 +180,33 @@ def resemblance(a: U64, b: U64) -> Resemblance:
     return Resemblance(shared / (a.size + b.size - shared), shared / smaller, smaller / larger)
 
 
-def judge(a: U64, b: U64) -> float | None:
+def judge(a: U64, b: U64, masked_a: U64 | None = None, masked_b: U64 | None = None) -> float | None:
     """The similarity when `a` and `b` are the same story, else None.
 
-    Same story: Jaccard >= 0.5 (re-wrapped, lightly edited), or one is an excerpt of the other (>= 80 % of
-    the shorter inside the longer, the shorter at least 30 % of the longer's size). A paragraph quoted inside
-    other text fails both: it is a small part of the quoting text and of the source.
+    Same story: Jaccard >= JACCARD_DUPLICATE (re-wrapped, edited, partly rewritten), or one is an excerpt of
+    the other (>= CONTAINMENT_DUPLICATE of the shorter inside the longer, the shorter at least 30 % of the
+    longer's size) — and, given the shingles of both texts with their figures masked (`mask_figures`), the
+    figures agree: two results reports built on one template share their wording, not their numbers, so
+    masking raises their resemblance by more than FIGURES_GAIN. A paragraph quoted inside other text fails
+    both tests: it is a small part of the quoting text and of the source.
     """
     if min(a.size, b.size) < MIN_SHINGLES:
         return None
     found = resemblance(a, b)
     if found.jaccard >= JACCARD_DUPLICATE:
-        return round(found.jaccard, 4)
-    excerpt_sized = min(a.size, b.size) >= EXCERPT_MIN_SHINGLES and found.size_ratio >= EXCERPT_MIN_SHARE
-    if excerpt_sized and found.containment >= CONTAINMENT_DUPLICATE:
-        return round(found.containment, 4)
-    return None
+        similarity = found.jaccard
+    elif (
+        min(a.size, b.size) >= EXCERPT_MIN_SHINGLES
+        and found.size_ratio >= EXCERPT_MIN_SHARE
+        and found.containment >= CONTAINMENT_DUPLICATE
+    ):
+        similarity = found.containment
+    else:
+        return None
+    masked = resemblance(masked_a, masked_b) if masked_a is not None and masked_b is not None else found
+    if masked.containment - found.containment >= FIGURES_GAIN:
+        return None
+    return round(similarity, 4)
 
 
 @dataclass(frozen=True)
@@ -162,13 +216,14 @@ class Candidate:
     doc_id: str
     age: int
     hashes: U64
+    masked: U64 | None = None  # shingles of the text with its figures masked
 
 
-def best_original(mine: U64, candidates: Sequence[Candidate]) -> tuple[str, float] | None:
+def best_original(mine: U64, candidates: Sequence[Candidate], my_masked: U64 | None = None) -> tuple[str, float] | None:
     """The candidate this text duplicates: highest similarity, ties to the oldest; None if it is original."""
     best: tuple[float, int, str] | None = None
     for candidate in candidates:
-        similarity = judge(mine, candidate.hashes)
+        similarity = judge(mine, candidate.hashes, my_masked, candidate.masked)
         if similarity is None:
             continue
         if best is None or (similarity, -candidate.age) > (best[0], -best[1]):

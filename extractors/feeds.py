@@ -19,6 +19,7 @@ from core.records import FeedEntry, LinkEvent, ParsedFeed
 from core.urls import scheme_refusal, url_scheme
 from extractors.encoding import decode_bytes
 from extractors.htmltext import html_to_text
+from extractors.identity import is_identifier, linkless_identity
 from extractors.urls import canonical_url
 
 _XML_DECL_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
@@ -88,16 +89,31 @@ def _unusable_link(feed_url: str, raw: Mapping[str, Any], error: ValueError) -> 
     return LinkEvent(feed_url, link or str(raw.get("id") or ""), "invalid_url", str(error))
 
 
+def _identity(entry: Mapping[str, Any], feed_url: str, title: str, text: str) -> tuple[str, str]:
+    """(link to fetch, canonical URL or identity). An entry without a web link (only a `urn:`/`tag:` id,
+    a non-URL guid, or nothing) gets an identity instead (`extractors.identity`) and no link: it is stored
+    from its feed content. Raises ValueError for a link that is no usable URL (no identity can stand in)."""
+    link, entry_id = _entry_link(entry), str(entry.get("id") or "").strip()
+    if link and not is_identifier(link, entry_id):
+        return link, canonical_url(link)
+    identity = linkless_identity(feed_url, entry_id, title, text)
+    if identity is None:
+        raise ValueError("the entry has no link, no id and no text")
+    return "", identity
+
+
 def _to_entry(entry: Mapping[str, Any], feed_url: str, source: str, feed_lang: str | None) -> FeedEntry:
-    link = _entry_link(entry)
     lang = entry.get("language") or (entry.get("title_detail") or {}).get("language") or feed_lang
+    title = html_to_text(str(entry.get("title") or "")).strip()
+    summary, content = html_to_text(str(entry.get("summary") or "")).strip(), _entry_content(entry)
+    link, identity = _identity(entry, feed_url, title, content or summary)
     return FeedEntry(
         feed_url=feed_url,
         link=link,
-        canonical_url=canonical_url(link),
-        title=html_to_text(str(entry.get("title") or "")).strip(),
-        summary=html_to_text(str(entry.get("summary") or "")).strip(),
-        content=_entry_content(entry),
+        canonical_url=identity,
+        title=title,
+        summary=summary,
+        content=content,
         published_at=_timestamp(entry),
         language_hint=str(lang).lower() if lang else None,
         source=source,

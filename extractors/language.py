@@ -26,6 +26,9 @@ _MIN_CJK_CHARS = 4
 _MIN_LETTERS = 12
 _KANA_SHARE = 0.05
 _HANGUL_SHARE = 0.2
+# Han-only text this long is not Japanese prose, whatever the page's tag says (headlines and captions are
+# shorter; a Japanese sentence of this length without a single kana does not occur in news text).
+_HAN_ONLY_JAPANESE_MAX = 80
 
 
 @functools.cache
@@ -41,6 +44,30 @@ def _han_variants() -> tuple[frozenset[str], frozenset[str]]:
         elif in_big5 and not in_gb:
             traditional.add(char)
     return frozenset(simplified), frozenset(traditional)
+
+
+@functools.cache
+def _han_by_region() -> tuple[frozenset[str], frozenset[str]]:
+    """(Chinese-only, Japanese-only) Han characters: simplified- or traditional-only characters outside the
+    common kanji of Japanese (JIS X 0208 level 1: 东 们 说 們 實 賣), and JIS characters that neither GB2312
+    nor Big5 has (the Japanese shinjitai 続 総 駅 売 読 気)."""
+    simplified, traditional = _han_variants()
+    chinese = frozenset(c for c in simplified | traditional if not _jis_level1(c))
+    japanese = frozenset(
+        chr(code)
+        for code in HAN_UNIFIED
+        if _encodable(chr(code), "cp932") and not _encodable(chr(code), "gb2312") and not _encodable(chr(code), "big5")
+    )
+    return chinese, japanese
+
+
+def _jis_level1(char: str) -> bool:
+    """In JIS X 0208's first level (the kanji of everyday Japanese): Shift_JIS 0x889F-0x9872."""
+    try:
+        code = char.encode("cp932")
+    except UnicodeEncodeError:
+        return False
+    return len(code) == 2 and 0x889F <= int.from_bytes(code, "big") <= 0x9872
 
 
 def _encodable(char: str, encoding: str) -> bool:
@@ -107,6 +134,17 @@ def _chinese_variant(text: str, hint: str | None) -> str:
     return "zh-cn" if n_simplified > n_traditional else "zh-tw"
 
 
+def _clearly_chinese(text: str, han: int) -> bool:
+    """Han-only text that a Japanese language tag must not claim: long (Japanese prose always has kana), or
+    more characters that exist only in Chinese than characters that exist only in Japanese (at least 2)."""
+    if han >= _HAN_ONLY_JAPANESE_MAX:
+        return True
+    chinese, japanese = _han_by_region()
+    n_chinese = sum(1 for char in text if char in chinese)
+    n_japanese = sum(1 for char in text if char in japanese)
+    return n_chinese >= 2 and n_chinese > n_japanese
+
+
 def _langdetect(text: str) -> str | None:
     detector = _factory().create()
     detector.append(text)
@@ -129,7 +167,7 @@ def detect_language(text: str, hint: str | None = None) -> str:
             return "ja"
         if scripts.hangul >= _HANGUL_SHARE * cjk:
             return "ko"
-        if hint == "ja" and scripts.han == cjk:
+        if hint == "ja" and scripts.han == cjk and not _clearly_chinese(sample, scripts.han):
             return "ja"
         return _chinese_variant(sample, hint)
     if letters < _MIN_LETTERS:

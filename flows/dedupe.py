@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from core.records import ARTICLE_PREFIX, SEED_PREFIX, Article, public_id
-from extractors.dedup import PARAMETERS, U64, Candidate, best_original, fingerprint, shingle_hashes
+from extractors.dedup import PARAMETERS, Candidate, best_original, fingerprint, mask_figures, shingle_hashes
 from storage import warehouse as wh
 from storage.lsh import IndexedDoc, LshIndex
 from storage.warehouse import Connection, index_path
@@ -43,7 +43,7 @@ def catch_up(index: LshIndex, con: Connection) -> tuple[int, bool]:
     index.add(missing)
     added = len(missing)
     while rows := wh.articles_after(con, index.high_water, CATCH_UP_CHUNK):
-        index.add([(ARTICLE_PREFIX + aid, fingerprint(text or title)) for _, aid, title, text in rows], rows[-1][0])
+        index.add([(ARTICLE_PREFIX + aid, fingerprint(text, title)) for _, aid, title, text in rows], rows[-1][0])
         added += len(rows)
     return added, rebuilt
 
@@ -67,12 +67,13 @@ def mark_duplicates(
     exact, banded = _stored_candidates(articles, index)
     stored_ages = {doc.doc_id: doc.doc for docs in banded.values() for doc in docs}
     known_text = texts(sorted(stored_ages)) if stored_ages else {}
-    hashed: dict[str, U64] = {}
+    hashed: dict[str, Candidate] = {}
 
-    def shingles_of(doc_id: str) -> U64:
+    def candidate(doc_id: str, age: int) -> Candidate:
         if doc_id not in hashed:
-            hashed[doc_id] = shingle_hashes(known_text[doc_id])
-        return hashed[doc_id]
+            text = known_text[doc_id]
+            hashed[doc_id] = Candidate(doc_id, age, shingle_hashes(text), shingle_hashes(mask_figures(text)))
+        return replace(hashed[doc_id], age=age)
 
     batch_by_hash: dict[str, str] = {}
     batch_by_key: dict[int, list[tuple[str, int]]] = {}
@@ -95,8 +96,9 @@ def mark_duplicates(
             }
             ages.update(entry for key in fp.band_keys for entry in batch_by_key.get(key, []))
             if ages:
-                candidates = [Candidate(other, age, shingles_of(other)) for other, age in ages.items()]
-                original = best_original(shingles_of(doc_id), candidates)
+                mine = candidate(doc_id, 0)
+                candidates = [candidate(other, age) for other, age in ages.items()]
+                original = best_original(mine.hashes, candidates, mine.masked)
             for key in fp.band_keys:
                 batch_by_key.setdefault(key, []).append((doc_id, _BATCH_AGE + position))
         batch_by_hash.setdefault(fp.content_hash, doc_id)

@@ -36,7 +36,7 @@ from flows.extraction import Extraction, ProcessSettings, extraction_for
 from flows.feeds import poll_feed
 from flows.http import HttpFetcher
 from flows.notify import DeliveryReport, deliver_pending, fault_point, queue_matches, queue_spikes
-from flows.pages import EntryResult, fetch_and_extract
+from flows.pages import EntryResult, fetch_and_extract, unaccounted
 from flows.polling import failure_weight, is_due, next_poll_after_failure, next_poll_after_success
 from flows.sources import poll_sitemap
 from storage import warehouse as wh
@@ -84,7 +84,7 @@ class _Tally:
             articles_duplicate=sum(1 for a in self.new if a.duplicate_of is not None),
             links_refused=kinds["refused"],
             pages_failed=kinds["page_failed"],
-            entries_dropped=kinds["too_short"] + kinds["invalid_url"] + kinds["over_limit"],
+            entries_dropped=kinds["too_short"] + kinds["invalid_url"] + kinds["over_limit"] + kinds["lost"],
             notifications_sent=self.notifications_sent,
             notifications_failed=self.notifications_failed,
             new_by_language=_ranked(languages),
@@ -270,6 +270,16 @@ def _process_batches(
         store_batch_task(writer, [], tally.events)
 
 
+def _account_for(writer: _Writer, entries: Sequence[FeedEntry], tally: _Tally) -> None:
+    """Every new entry must have ended as an article or a counted link event; one that did not is recorded
+    as `lost` (counted as dropped, retried next pass) and logged, never silently gone."""
+    lost = unaccounted(entries, tally.new, tally.events)
+    if lost:
+        get_run_logger().error("%d new entries were neither stored nor recorded: %s", len(lost), lost[0].url)
+        store_batch_task(writer, [], lost)
+        tally.events.extend(lost)
+
+
 def _prepare(warehouse: Warehouse, config: Config, run_id: str, now: datetime) -> dict[str, FeedState]:
     seeds = read_seed_folder(config.seeds)
     classifier = classifier_for(config.taxonomy_sources)
@@ -335,6 +345,7 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
                 logger.info("%d new entries to fetch (%d already known)", len(entries), tally.entries_known)
                 writer = _Writer(warehouse, index, run_id, config.alerts, {f.url: f.tags for f in config.feeds})
                 _process_batches(config, writer, fetcher, entries, tally, extraction)
+                _account_for(writer, entries, tally)
                 succeeded = [p for p in polls if p[0].outcome != "failed"]
                 _record_polls(warehouse, config, succeeded, states, datetime.now(UTC))
             _notify(warehouse, config, run_id, tally)

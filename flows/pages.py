@@ -110,7 +110,7 @@ def fetch_and_extract(
     repeats: list[tuple[int, Job, int]] = []  # (index, job, index of the first entry with the same page)
 
     def fetch(entry: FeedEntry) -> tuple[bytes | None, str | None, LinkEvent | None]:
-        if fetcher is None:
+        if fetcher is None or not entry.link:  # no link (a press-wire item): built from its feed content
             return None, None, None
         try:
             response = fetcher.get(entry.link, max_page_bytes, {"Accept": "text/html,application/xhtml+xml"})
@@ -160,3 +160,16 @@ def _entry_result(
     if isinstance(outcome, LinkEvent):
         return EntryResult(entry, None, (*events, outcome))
     return EntryResult(entry, outcome, events)
+
+
+def unaccounted(
+    entries: Sequence[FeedEntry], stored: Sequence[Article], events: Sequence[LinkEvent]
+) -> list[LinkEvent]:
+    """The end-of-pass invariant: every new entry ended as a stored article or a link event (by its
+    canonical URL or identity, or its link). A `lost` event for each one that did not."""
+    accounted = {a.canonical_url for a in stored} | {e.url for e in events}
+    return [
+        LinkEvent(entry.feed_url, entry.link or entry.canonical_url, "lost", "neither stored nor recorded (a bug)")
+        for entry in entries
+        if entry.canonical_url not in accounted and (not entry.link or entry.link not in accounted)
+    ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.text import (
     CJK_CHARACTER,
@@ -13,6 +15,7 @@ from core.text import (
     KATAKANA_CHARACTER,
     LANGUAGES,
     fold_for_matching,
+    weighted_length,
 )
 
 
@@ -43,3 +46,14 @@ def test_the_cjk_languages_are_the_monitored_languages_but_english() -> None:
 
 def test_folding_unifies_width_and_case() -> None:
     assert fold_for_matching("ＴＥＭＵ Temu １６８８") == "temu temu 1688"
+
+
+def test_weighted_length_counts_cjk_characters_double() -> None:
+    assert weighted_length("Temu") == 4
+    assert weighted_length("快讯：京东物流开设海外仓") == 12 + 11  # the full-width colon is punctuation
+    assert weighted_length("テムが上場") == 10 and weighted_length("테무 상장") == 9
+
+
+@given(st.text(max_size=200))
+def test_weighted_length_is_between_one_and_two_per_character(text: str) -> None:
+    assert len(text) <= weighted_length(text) <= 2 * len(text)

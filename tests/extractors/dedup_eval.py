@@ -141,6 +141,19 @@ def demo_site_pairs() -> Iterator[Pair]:
         yield Pair("different demo article", first, second, False)
 
 
+HARD = DATA / "hard-cases"
+
+
+def hard_case_pairs() -> list[Pair]:
+    """Cross-script copies (crossscript.json) and the pairs of dedup-pairs.json: template reports of other
+    quarters, their reprints, copies with ~30 % of sentences replaced (see make_dedup_pairs.py there)."""
+    crossscript = json.loads((HARD / "crossscript.json").read_text(encoding="utf-8"))
+    pairs = [Pair("cross-script copy", p["a"], p["b"], True) for p in crossscript]
+    pairs += [Pair("cross-script, other article", x["a"], y["b"], False) for x, y in pairwise(crossscript)]
+    generated = json.loads((HARD / "dedup-pairs.json").read_text(encoding="utf-8"))
+    return [*pairs, *(Pair(p["kind"], p["a"], p["b"], p["duplicate"]) for p in generated)]
+
+
 def evaluation_set() -> list[Pair]:
     rng = random.Random(20261122)
-    return [*seed_pairs(rng), *benchmark_pairs(), *demo_site_pairs()]
+    return [*seed_pairs(rng), *benchmark_pairs(), *demo_site_pairs(), *hard_case_pairs()]

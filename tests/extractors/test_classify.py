@@ -180,3 +180,41 @@ def test_bundled_taxonomy_is_a_file_users_can_copy(tmp_path: Path) -> None:
         parse_taxonomy(copy.read_text(encoding="utf-8"), str(copy)).platforms.keys()
         == classifier_for(BUNDLED).taxonomy.platforms.keys()
     )
+
+
+def _hard_cases() -> list[dict[str, Any]]:
+    start = next(i for i, item in enumerate(LABELLED) if item["id"] == "zh-trap-nanjing-road")
+    return LABELLED[start:]
+
+
+def test_hard_cases_traps_and_nicknames(classifier: Classifier) -> None:
+    """Aliases inside longer words and place names, ordinary words, people named like platforms; nicknames
+    and Korean forms (issue 20's cases, tests/data/classification/labelled.yaml)."""
+    cases = _hard_cases()
+    traps = [c for c in cases if c.get("trap")]
+    hit = [c["id"] for c in traps if classifier.classify(c["title"], c["text"]).platforms]
+    assert len(traps) >= 20 and len(hit) <= 1, hit
+    for case in cases:
+        if not case.get("trap"):
+            assert set(classifier.classify(case["title"], case["text"]).platforms) == set(case["platforms"]), case["id"]
+
+
+def test_evidence_points_at_the_platform_not_at_the_street(classifier: Classifier) -> None:
+    text = "京东集团在上海南京东路开设首家线下体验店，由京东物流当日送达。"
+    mentions = classifier.classify("", text).mentions
+    assert [(m.alias, m.position) for m in mentions] == [("京东集团", 0), ("京东物流", text.index("京东物流"))]
+    for mention in mentions:
+        assert text[mention.position : mention.position + len(mention.alias)] == mention.alias
+
+
+@pytest.mark.parametrize(
+    ("text", "platform"),
+    [("京东方面表示将继续降价", "jd"), ("北京京东世纪贸易有限公司", "jd"), ("京東は28日、決算を発表した", "jd")],
+)
+def test_segmenting_keeps_real_mentions(classifier: Classifier, text: str, platform: str) -> None:
+    assert platform in classifier.classify("", text).platforms
+
+
+def test_latin_context_terms_match_whole_words(classifier: Classifier) -> None:
+    # "EC" (a context term of JD) is not inside "prosecutor"
+    assert classifier.classify("", "She earned her JD and became a federal prosecutor.").platforms == ()

@@ -9,20 +9,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from extractors import dedup
-from extractors.dedup import Candidate, best_original, content_hash, fingerprint, judge, shingle_hashes
+from extractors.dedup import Candidate, best_original, content_hash, fingerprint, judge, mask_figures, shingle_hashes
 from tests.extractors.dedup_eval import evaluation_set, excerpt_variant, seeds
 
 
 @cache
-def prepared(text: str) -> tuple[dedup.U64, frozenset[int], str]:
-    return shingle_hashes(text), frozenset(fingerprint(text).band_keys), content_hash(text)
+def prepared(text: str) -> tuple[dedup.U64, dedup.U64, frozenset[int], str]:
+    fp = fingerprint(text)
+    return shingle_hashes(text), shingle_hashes(mask_figures(text)), frozenset(fp.band_keys), fp.content_hash
 
 
 def predicted_duplicate(a: str, b: str) -> bool:
     """The pipeline's decision for a pair: same hash, or an LSH candidate that verifies."""
-    hashes_a, keys_a, hash_a = prepared(a)
-    hashes_b, keys_b, hash_b = prepared(b)
-    return hash_a == hash_b or (bool(keys_a & keys_b) and judge(hashes_a, hashes_b) is not None)
+    hashes_a, masked_a, keys_a, hash_a = prepared(a)
+    hashes_b, masked_b, keys_b, hash_b = prepared(b)
+    return hash_a == hash_b or (bool(keys_a & keys_b) and judge(hashes_a, hashes_b, masked_a, masked_b) is not None)
 
 
 def test_evaluation_set_precision_and_recall() -> None:
@@ -87,3 +88,45 @@ def test_fingerprint_is_deterministic_and_total(text: str) -> None:
     assert len(first.band_keys) == 0 or dedup.BANDS <= len(first.band_keys) <= dedup.BANDS + dedup.LEAD_LINES
     hashes = shingle_hashes(text)
     assert list(hashes) == sorted(set(hashes.tolist()))
+
+
+def _found(kind: str) -> tuple[int, int]:
+    pairs = [p for p in evaluation_set() if p.kind == kind]
+    return sum(predicted_duplicate(p.a, p.b) for p in pairs), len(pairs)
+
+
+def test_copies_in_the_other_chinese_script_are_found() -> None:
+    found, total = _found("cross-script copy")
+    assert total >= 40 and found / total >= 0.8
+    assert _found("cross-script, other article")[0] == 0
+
+
+def test_template_reports_with_other_figures_are_not_duplicates() -> None:
+    assert _found("same template, other quarter") == (0, 12)
+    assert _found("reprint vs other quarter") == (0, 12)
+    assert _found("reprint of a quarter") == (12, 12)
+
+
+def test_figures_masking_leaves_words_alone() -> None:
+    assert mask_figures("第三季度营收312.4亿元，同比增长8.6%") == "第0季度营收0元，同比增长0%"
+    assert mask_figures("Revenue rose 14% to $8,660 million") == "Revenue rose 0% to $0 million"
+
+
+def test_copies_with_a_third_of_sentences_replaced_are_found() -> None:
+    found, total = _found("30% of sentences replaced")
+    assert total >= 100 and found / total >= 0.95
+
+
+def test_script_folding_makes_traditional_equal_simplified() -> None:
+    assert content_hash("阿里巴巴集團發佈財報，軟體業務增長") == content_hash("阿里巴巴集团发布财报，软件业务增长")
+
+
+def test_text_without_prose_is_compared_by_title_and_text_only() -> None:
+    chrome = "電商觀察\n首頁 | 電商 | 科技 | 登入\n2026-11-28 09:12 · 本站記者"
+    first, second = (
+        fingerprint(chrome, "快訊：拼多多第三季度營收增長9%"),
+        fingerprint(chrome, "快訊：京東物流開設海外倉"),
+    )
+    assert first.band_keys == () and second.band_keys == ()
+    assert first.content_hash != second.content_hash
+    assert fingerprint(chrome, "快訊：京東物流開設海外倉") == second

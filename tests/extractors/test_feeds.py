@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from extractors.clean import normalize_text
 from extractors.encoding import decode_bytes
 from extractors.feeds import parse_feed
+from extractors.identity import linkless_identity
 from tests.conftest import DATA
 
 FEEDPARSER = sorted((DATA / "feedparser").rglob("*.xml"))
@@ -69,7 +70,7 @@ def test_feedparser_expected_description(path: Path) -> None:
     match = _EXPECT_DESCRIPTION.search(body.decode("latin-1"))
     assert match
     expected = match.group(1).encode("latin-1").decode("unicode_escape")
-    # These items have no link (so they become invalid_url events): check the decoding and cleaning they test.
+    # These items have no link (so they are stored from their feed text): check the decoding and cleaning.
     assert expected in normalize_text(html.unescape(decode_bytes(body, header_content_type(body)).text))
 
 
@@ -84,7 +85,8 @@ def test_real_legacy_cjk_feed_yields_clean_entries(path: Path) -> None:
     assert parsed.entries, "a real feed with items must yield entries"
     for entry in parsed.entries:
         assert "\ufffd" not in entry.title + entry.summary + entry.content
-        assert entry.canonical_url.startswith(("http://", "https://"))
+        assert entry.canonical_url.startswith(("http://", "https://", "urn:", "tag:"))
+        assert entry.link.startswith(("http://", "https://")) or not entry.link
 
 
 @pytest.mark.parametrize("path", [p for p in CJK_FEEDS if is_html(p)], ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -120,15 +122,16 @@ RSS091 = b"""<?xml version="1.0"?><rss version="0.91"><channel><title>Old</title
 
 def test_rss2_entries_links_dates_and_ttl() -> None:
     parsed, events = parse_feed(RSS2, "https://ex.com/feed.xml", "application/rss+xml", base_url="https://ex.com/f/")
-    assert [e.title for e in parsed.entries] == ["T1", "Relative"]
+    assert [e.title for e in parsed.entries] == ["T1", "No link", "Relative"]
     first = parsed.entries[0]
     assert first.canonical_url == "https://ex.com/a?id=1"
     assert first.summary == "First\nSecond"
     assert first.published_at is not None and first.published_at.isoformat() == "2025-11-18T00:00:00+00:00"
     assert first.language_hint == "ja"
-    assert parsed.entries[1].link == "https://ex.com/news/2"
+    assert parsed.entries[2].link == "https://ex.com/news/2"
+    assert parsed.entries[1].link == "" and parsed.entries[1].canonical_url.startswith("urn:newsmon:text:")
     assert parsed.ttl_seconds == 1800
-    assert [e.outcome for e in events] == ["invalid_url"]
+    assert events == ()
 
 
 @pytest.mark.parametrize(("body", "title"), [(ATOM, "E"), (RDF, "R1"), (RSS091, "Old item")])
@@ -192,3 +195,40 @@ def test_external_entity_is_not_read(tmp_path: Path) -> None:
 def test_arbitrary_bytes_never_raise(body: bytes) -> None:
     parsed, _ = parse_feed(body, "https://ex.com/feed")
     assert parsed.error is not None or isinstance(parsed.entries, tuple)
+
+
+HARD = DATA / "hard-cases"
+
+
+def test_press_wire_entries_without_links_keep_their_ids() -> None:
+    parsed, events = parse_feed((HARD / "linkless-wire.atom").read_bytes(), "https://feeds.example/wire.atom")
+    assert events == ()
+    identities = [e.canonical_url for e in parsed.entries]
+    assert identities == [
+        "tag:wire.example.cn,2026-11-28:flash/88231",
+        "urn:uuid:6f1c2a4e-9b3d-4c8e-a1f2-3d5e7b9c0a11",
+        "tag:wire.example.cn,2026-11-28:flash/88231",  # listed twice: one article (the pass keeps the first)
+        "https://wire.example.cn/flash/88219",
+        "urn:uuid:0b9e4d7c-2a61-4f38-9c05-e8d1b6a3f724",
+    ]
+    assert [bool(e.link) for e in parsed.entries] == [False, False, False, True, False]
+    assert "海外仓" in parsed.entries[0].content
+
+
+def test_press_release_items_get_feed_scoped_or_content_identities() -> None:
+    body = (HARD / "linkless-press.rss").read_bytes()
+    parsed, events = parse_feed(body, "https://feeds.example/press.rss")
+    other_feed, _ = parse_feed(body, "https://feeds.example/other.rss")
+    guid, text, same_text, linked = (e.canonical_url for e in parsed.entries)
+    assert guid.startswith("urn:newsmon:guid:") and guid != other_feed.entries[0].canonical_url
+    assert text.startswith("urn:newsmon:text:") and text == same_text == other_feed.entries[1].canonical_url
+    assert linked == "https://press.example.com/releases/2026/investor-conference"
+    assert [(e.outcome, e.url) for e in events] == [("refused", "javascript:alert(1)")]
+
+
+@given(st.text(max_size=40), st.text(max_size=40), st.text(max_size=80))
+def test_linkless_identity_is_stable_and_never_a_web_url(entry_id: str, title: str, text: str) -> None:
+    first = linkless_identity("https://f.example/feed", entry_id, title, text)
+    assert first == linkless_identity("https://f.example/feed", entry_id, title, text)
+    assert first is None or not first.startswith(("http://", "https://"))
+    assert first is not None or not (entry_id.strip() or title.strip() or text.strip())

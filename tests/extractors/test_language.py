@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 from langdetect import DetectorFactory, detect
@@ -168,3 +169,22 @@ def test_script_counts_match_the_per_character_definition(text: str) -> None:
         expected["han"],
         expected["letter"],
     )
+
+
+MIXED = yaml.safe_load((DATA / "hard-cases" / "language.yaml").read_text(encoding="utf-8"))
+
+
+def test_mixed_language_pages_golden_set() -> None:
+    """Real texts under wrong or unhelpful page tags, and headlines that need their tag (hard-cases/)."""
+    wrong = [(c["id"], c["language"], detect_language(c["text"], c["hint"])) for c in MIXED]
+    wrong = [w for w in wrong if w[1] != w[2]]
+    accuracy = 1 - len(wrong) / len(MIXED)
+    print(f"\nmixed-language pages: accuracy {accuracy:.3f} over {len(MIXED)}; wrong: {wrong}")
+    assert len(MIXED) >= 80 and accuracy >= 0.96
+
+
+def test_a_japanese_tag_decides_kanji_only_headlines_but_not_long_chinese_text() -> None:
+    kanji_only = [c for c in MIXED if c["id"].startswith("ja-kanji")]
+    assert kanji_only and all(detect_language(c["text"], "ja") == "ja" for c in kanji_only)
+    chinese = [c for c in MIXED if c["hint"] == "ja" and c["language"].startswith("zh")]
+    assert len(chinese) >= 20 and all(detect_language(c["text"], "ja") == c["language"] for c in chinese)

@@ -15,7 +15,7 @@ from extractors.article import TextLimits
 from extractors.urls import canonical_url
 from flows.extraction import Job, LocalProcesses, Pending, Processed, ProcessSettings, process_job
 from flows.http import HttpFetcher
-from flows.pages import fetch_and_extract
+from flows.pages import fetch_and_extract, unaccounted
 from newsmon.resources import bundled_taxonomy_file, sample_site_dir
 
 ARTICLES = sample_site_dir() / "articles"
@@ -98,3 +98,24 @@ def test_a_crashed_chunk_keeps_its_entries_from_feed_text(httpserver: HTTPServer
         crashing.close()
     assert all(r.article is not None and r.article.text_source == "feed" for r in results)
     assert all(r.events and r.events[-1].reason.startswith("extraction failed: AttributeError") for r in results)
+
+
+def test_entries_without_link_are_not_fetched_and_every_entry_is_accounted_for(
+    httpserver: HTTPServer, extraction: Recording
+) -> None:
+    wire = FeedEntry(
+        "https://feeds.example/wire", "", "tag:wire.example,2026:1", "京东物流宣布在沙特开设首个海外仓",
+        "", "京东物流28日宣布，其在沙特阿拉伯利雅得的首个海外仓正式投入运营。", None, None, "wire",
+    )  # fmt: skip
+    linked = entry(httpserver.url_for("/gone"), "A page that is gone")
+    httpserver.expect_request("/gone").respond_with_data("", status=404)
+    with HttpFetcher(HttpPolicy(allow_hosts=("127.0.0.1",), retries=0)) as fetcher:
+        results = fetch_and_extract([wire, linked], fetcher, extraction, SETTINGS, 1 << 20)
+    assert [r.entry.link for r in results] == ["", linked.link]
+    assert len(httpserver.log) == 1, "the link-less entry is not fetched"
+    stored = [r.article for r in results if r.article is not None]
+    assert stored[0].url == "tag:wire.example,2026:1" and stored[0].text_source == "feed"
+    events = [e for r in results for e in r.events]
+    assert unaccounted([wire, linked], stored, events) == []
+    lost = unaccounted([wire, linked], [], [])
+    assert [(e.url, e.outcome) for e in lost] == [("tag:wire.example,2026:1", "lost"), (linked.link, "lost")]
