@@ -47,8 +47,14 @@ def poll_feed(
             feed.url, feed.name, "unchanged", response.status, etag, last_modified, body_hash, ttl_seconds=max_age
         )
         return unchanged, None, ()
+    configured_name = feed.name if feed.name != feed.url else None
     parsed, events = parse_feed(
-        response.body, feed.url, response.header("content-type"), max_entries, base_url=response.final_url
+        response.body,
+        feed.url,
+        response.header("content-type"),
+        max_entries,
+        base_url=response.final_url,
+        name=configured_name,
     )
     if parsed.error:
         failed = FeedPoll(feed.url, feed.name, "failed", response.status, None, None, None, parsed.error, "permanent")

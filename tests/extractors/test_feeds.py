@@ -192,3 +192,14 @@ def test_external_entity_is_not_read(tmp_path: Path) -> None:
 def test_arbitrary_bytes_never_raise(body: bytes) -> None:
     parsed, _ = parse_feed(body, "https://ex.com/feed")
     assert parsed.error is not None or isinstance(parsed.entries, tuple)
+
+
+def test_entry_source_is_the_configured_feed_name_first() -> None:
+    rss = (
+        b"<?xml version='1.0'?><rss version='2.0'><channel><title>Feed title</title>"
+        b"<item><title>A</title><link>https://news.example/a</link></item></channel></rss>"
+    )
+    named, _ = parse_feed(rss, "https://news.example/rss", name="Korea desk")
+    unnamed, _ = parse_feed(rss, "https://news.example/rss")
+    assert named.entries[0].source == "Korea desk"
+    assert unnamed.entries[0].source == "Feed title"
