@@ -109,14 +109,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Schedule passes from this process (Prefect's `flow.serve`): one machine, no work pool or worker."""
     config = _config(args)
     _prefect_defaults()
+    from newsmon.serve import ServeError, ServeRequest, require_prefect_server, serve
+
+    try:
+        require_prefect_server()
+    except ServeError as exc:
+        return _fail(str(exc), EXIT_CONFIG)
     from flows.monitor import monitor_pass
 
-    monitor_pass.serve(
-        name=args.name,
-        cron=args.cron,
-        parameters={"config_path": str(config.path), "poll_all": False},
-        tags=["newsmon"],
-    )
+    parameters = {"config_path": str(config.path), "poll_all": False}
+    serve(monitor_pass, ServeRequest(name=args.name, cron=args.cron, parameters=parameters))
     return EXIT_OK
 
 
