@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import apprise
 import yaml
@@ -92,6 +93,8 @@ class Config:
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     # (name, YAML text) of the bundled taxonomy and the user's `taxonomy:` file, merged in this order.
     taxonomy_sources: tuple[tuple[str, str], ...] = ()
+    # IANA zone for times shown to people (status, report); None: TZ, else the machine's zone.
+    timezone: str | None = None
 
 
 class _Reader:
@@ -336,7 +339,19 @@ _TOP_LEVEL = {
     "feeds",
     "alerts",
     "notifications",
+    "timezone",
 }
+
+
+def _timezone(reader: _Reader, raw: object) -> str | None:
+    if raw is None:
+        return None
+    name = reader.text(raw, "timezone")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise reader.fail("timezone", f"unknown time zone {name!r} (an IANA name such as Asia/Tokyo or UTC)") from None
+    return name
 
 
 def parse_config(text: str, path: Path) -> Config:
@@ -361,6 +376,7 @@ def parse_config(text: str, path: Path) -> Config:
         feeds=_feeds(reader, top.get("feeds")),
         alerts=_alerts(reader, top.get("alerts")),
         notifications=_notifications(reader, top.get("notifications")),
+        timezone=_timezone(reader, top.get("timezone")),
     )
 
 
