@@ -71,11 +71,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     config = _config(args)
-    from newsmon.status import render_status
+    from newsmon.display import display_zone
+    from newsmon.status import collect_status, render_status, status_json
     from storage.warehouse import WarehouseError
 
     try:
-        print(render_status(config))
+        data = collect_status(config)
+        print(status_json(data) if args.json else render_status(data, display_zone(config.timezone)))
     except WarehouseError as exc:
         return _fail(str(exc), EXIT_FAILED)
     return EXIT_OK
@@ -168,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=cmd_demo)
     status = commands.add_parser("status", help="feed health, last runs, notifications")
     status.add_argument("--config", required=True, help="YAML config file")
+    status.add_argument("--json", action="store_true", help="machine-readable output (times in UTC)")
     status.set_defaults(handler=cmd_status)
     serve = commands.add_parser("serve", help="run passes on a schedule from this process (needs a Prefect server)")
     serve.add_argument("--config", required=True, help="YAML config file")

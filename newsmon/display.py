@@ -12,10 +12,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 @dataclass(frozen=True)
 class DisplayZone:
-    """The zone times are shown in; `name` is an IANA name (Asia/Tokyo) or UTC."""
+    """The zone times are shown in; `name` is an IANA name (Asia/Tokyo) or UTC; `origin` says where it came
+    from (config `timezone`, TZ, this machine)."""
 
     name: str
     zone: tzinfo
+    origin: str = "default"
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.origin})"
 
     def show(self, value: datetime | None, seconds: bool = False) -> str:
         """`2026-11-30 16:33 JST`; `-` for no time."""
@@ -49,10 +55,15 @@ def display_zone(configured: str | None, environ: Mapping[str, str] | None = Non
     """The configured zone (validated when the config is loaded), else TZ when it names a zone, else the
     machine's zone, else UTC."""
     env = os.environ if environ is None else environ
-    for name in (configured, env.get("TZ", "").lstrip(":"), _system_zone_name()):
+    candidates = (
+        (configured, "config timezone"),
+        (env.get("TZ", "").lstrip(":"), "TZ"),
+        (_system_zone_name(), "this machine's zone"),
+    )
+    for name, origin in candidates:
         zone = _zone(name) if name else None
         if name and zone is not None:
-            return DisplayZone("UTC" if name in ("UTC", "Etc/UTC") else name, zone)
+            return DisplayZone("UTC" if name in ("UTC", "Etc/UTC") else name, zone, origin)
     return DisplayZone("UTC", UTC)
 
 
