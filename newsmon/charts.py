@@ -4,6 +4,7 @@ kilobytes each. Days are categories labelled with their date, so one day of data
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -68,8 +69,12 @@ def integer_ticks(highest: int, most: int = 6) -> list[int]:
         magnitude *= 10
 
 
+# pygal always embeds its configuration for its (web-loaded) tooltip script; with no script it is dead weight.
+_CONFIG_SCRIPT = re.compile(r"<script type=\"text/javascript\">window\.pygal = .*?</script>", re.S)
+
+
 def _render(chart: pygal.graph.graph.Graph) -> str:
-    return str(chart.render(is_unicode=True))
+    return _CONFIG_SCRIPT.sub("", str(chart.render(is_unicode=True)))
 
 
 def day_axis(days: Sequence[date], window_start: date, today: date) -> list[date]:
