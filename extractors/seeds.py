@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from core.records import SeedDocument
 from extractors.clean import clean_text, is_credit_line, normalize_text
 from extractors.dedup import fingerprint
 from extractors.encoding import decode_bytes
 from extractors.language import detect_language
-from newsmon.records import Fingerprint
 
 _TITLE_MAX = 200
 _NAME_MAX_CHARS = 40
@@ -18,19 +17,6 @@ _CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _SENTENCE_MARK = re.compile(r"[.!?,;:。！？、，]")
 _BY_NAME = re.compile(r"^(by|written by|text by)\s+\S", re.IGNORECASE)
 SEED_SKIP_STEMS = frozenset({"SOURCE", "README", "LICENSE"})
-
-
-@dataclass(frozen=True)
-class SeedDocument:
-    seed_id: str
-    title: str
-    text: str
-    language: str
-    fingerprint: Fingerprint
-
-    @property
-    def content_hash(self) -> str:
-        return self.fingerprint.content_hash
 
 
 def _first_sentence(line: str) -> str:

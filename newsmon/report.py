@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from core.settings import Config
 from core.views import (
     AlertRow,
     DayCount,
@@ -28,7 +29,6 @@ from core.views import (
 )
 from core.words import count_of
 from newsmon import charts
-from newsmon.config import Config
 from newsmon.display import DisplayZone, display_zone
 from storage import readmodels
 from storage.warehouse import Warehouse

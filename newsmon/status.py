@@ -8,9 +8,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from core.settings import Config
 from core.views import FeedHealthRow, PendingNotifications, RunRow
 from core.words import count_of
-from newsmon.config import Config
 from newsmon.display import DisplayZone, display_zone, utc_iso
 from storage import readmodels
 from storage.warehouse import Warehouse

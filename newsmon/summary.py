@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from core.records import PassSummary
 from core.words import count_of
-from newsmon.records import PassSummary
 
 _LIST_LIMIT = 10
 

@@ -1,18 +1,20 @@
-"""Read models for the report and `status`: plain SQL over the documented views, typed rows out.
+"""Read models: the queries behind `status`, `report`, `export` and the demo's example queries.
 
-Every figure uses one "when": `seen_at` = published_at, else fetched_at (see core.views). `since` is an
-instant (the window's start); days are days of `seen_at` in the connection's time zone (`set_time_zone`).
-The SQL is plain DuckDB SQL (no extensions beyond the bundled ICU time zones) so it runs on a DuckDB file
-or a DuckLake catalog alike.
+Each function takes a connection from `Warehouse.reader()` and returns typed rows (core.views) or plain
+rows; rendering is the application's business (newsmon/status.py, newsmon/report.py, newsmon/demo.py).
+
+Every article figure uses one "when": `seen_at` = published_at, else fetched_at (see core.views). `since`
+is an instant (the window's start); days are days of `seen_at` in the connection's time zone
+(`set_time_zone`). The SQL is plain DuckDB SQL (no extensions beyond the bundled ICU time zones), so it
+runs on a DuckDB file or a DuckLake catalog alike.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
-
-import duckdb
 
 from core.views import (
     AlertRow,
@@ -27,8 +29,9 @@ from core.views import (
     StoryRow,
     WindowTotals,
 )
+from storage.connection import Connection, Warehouse
 
-Connection = duckdb.DuckDBPyConnection
+Rows = list[tuple[Any, ...]]
 
 
 def set_time_zone(con: Connection, zone: str) -> None:
@@ -222,3 +225,80 @@ def undelivered_notifications(con: Connection, max_attempts: int) -> list[Pendin
         [max_attempts],
     ).fetchall()
     return [PendingNotifications(*row) for row in rows]
+
+
+SYNDICATION_SQL = """WITH RECURSIVE chain (article_id, original, depth) AS (
+    SELECT article_id, duplicate_of, 1 FROM articles WHERE duplicate_of IS NOT NULL
+    UNION ALL
+    SELECT chain.article_id, up.duplicate_of, chain.depth + 1
+    FROM chain JOIN articles AS up ON up.article_id = chain.original WHERE up.duplicate_of IS NOT NULL
+)
+SELECT roots.original, left(coalesce(s.title, a.title), 30) AS title, count(*) AS copies,
+       list(DISTINCT c.source) AS republished_by
+FROM (SELECT article_id, arg_max(original, depth) AS original FROM chain GROUP BY article_id) AS roots
+JOIN articles AS c USING (article_id)
+LEFT JOIN seed_documents AS s ON s.seed_id = roots.original
+LEFT JOIN articles AS a ON a.article_id = roots.original
+GROUP BY ALL ORDER BY copies DESC;"""
+EXAMPLE_QUERIES: tuple[tuple[str, str], ...] = (
+    (
+        "Syndication: each original (seed or article) with how many copies were found, and where",
+        SYNDICATION_SQL,
+    ),
+    (
+        "Which platforms were mentioned with which topics in the last 7 days (originals, by seen_at)",
+        "SELECT platform, topic, count(*) AS articles\n"
+        "FROM articles_unique, unnest(platforms) AS p(platform), unnest(topics) AS t(topic)\n"
+        "WHERE seen_at >= now() - INTERVAL 7 DAY\n"
+        "GROUP BY ALL ORDER BY articles DESC, platform, topic LIMIT 12;",
+    ),
+    (
+        "Feed health, failing feeds first",
+        "SELECT coalesce(name, feed_url) AS feed, last_outcome, consecutive_failures, last_error\n"
+        "FROM feeds ORDER BY consecutive_failures DESC, feed;",
+    ),
+)
+
+
+def show_queries(warehouse: Path, queries: tuple[tuple[str, str], ...], max_width: int = 110) -> None:
+    """Print each (title, SQL) and its result table, from a read-only connection closed afterwards."""
+    with Warehouse(warehouse).session(read_only=True) as con:
+        for title, sql in queries:
+            print(f"\n-- {title}\n{sql}")
+            con.sql(sql).show(max_width=max_width)
+
+
+EXPORT_FORMATS = ("parquet", "csv")
+_EXPORTS = {
+    "articles": "SELECT *, CAST(coalesce(published_at, fetched_at) AS DATE) AS day FROM articles",
+    "mentions": (
+        "SELECT m.*, CAST(coalesce(a.published_at, a.fetched_at) AS DATE) AS day "
+        "FROM mentions AS m JOIN articles AS a USING (article_id)"
+    ),
+}
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def export_tables(con: Connection, folder: Path, fmt: str, since: date | None) -> dict[str, int]:
+    """Write articles and mentions under folder/<table>/day=YYYY-MM-DD/ as Parquet or CSV (Hive
+    partitioning, so `read_parquet('…/articles/*/*.parquet', hive_partitioning = true)` reads them back
+    with the same columns). Returns rows written per table."""
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {fmt!r}")
+    written: dict[str, int] = {}
+    for table, select in _EXPORTS.items():
+        where = " WHERE CAST(coalesce(published_at, fetched_at) AS DATE) >= ?" if since else ""
+        if table == "mentions" and since:
+            where = " WHERE CAST(coalesce(a.published_at, a.fetched_at) AS DATE) >= ?"
+        target = folder / table
+        target.parent.mkdir(parents=True, exist_ok=True)
+        row = con.execute(
+            f"COPY ({select}{where}) TO {_sql_string(str(target))} "
+            f"(FORMAT {fmt}, PARTITION_BY (day), OVERWRITE_OR_IGNORE true)",
+            [since] if since else [],
+        ).fetchone()
+        written[table] = int(row[0]) if row else 0
+    return written
