@@ -115,6 +115,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         since = date.fromisoformat(args.since) if args.since else None
     except ValueError:
         return _fail(f"--since: {args.since!r} is not a date like 2026-11-01", EXIT_CONFIG)
+    from storage.readmodels import read_back_sql
     from storage.warehouse import Warehouse, export_tables
 
     out = Path(args.out or f"{config.warehouse.stem}-export")
@@ -122,8 +123,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         written = export_tables(con, out.resolve(), args.format, since)
     for table, rows in written.items():
         print(f"{table}: {rows} rows -> {out / table}/day=YYYY-MM-DD/")
-    reader = "read_parquet" if args.format == "parquet" else "read_csv"
-    print(f"read back: SELECT * FROM {reader}('{out}/articles/*/*.{args.format}', hive_partitioning = true)")
+    print(f"read back: {read_back_sql(out, 'articles', args.format)}")
     return EXIT_OK
 
 

@@ -269,6 +269,26 @@ def show_queries(warehouse: Path, queries: tuple[tuple[str, str], ...], max_widt
 
 
 EXPORT_FORMATS = ("parquet", "csv")
+# CSV carries no types: DuckDB writes VARCHAR[] as `[amazon, temu]` and detects the rest from the values,
+# so a day whose `similarity` is empty everywhere reads as VARCHAR. Reading with these types restores the
+# warehouse's (list elements are slugs: no commas or brackets).
+CSV_TYPES: dict[str, dict[str, str]] = {
+    "articles": {
+        "platforms": "VARCHAR[]", "topics": "VARCHAR[]", "published_at": "TIMESTAMPTZ",
+        "fetched_at": "TIMESTAMPTZ", "similarity": "DOUBLE", "seq": "BIGINT",
+    },
+    "mentions": {"position": "INTEGER"},
+}  # fmt: skip
+
+
+def read_back_sql(folder: Path, table: str, fmt: str) -> str:
+    """The query that reads an export back with the warehouse's column types (plus `day`)."""
+    if fmt == "parquet":
+        return f"SELECT * FROM read_parquet('{folder}/{table}/*/*.parquet', hive_partitioning = true)"
+    types = ", ".join(f"'{column}': '{kind}'" for column, kind in CSV_TYPES[table].items())
+    return f"SELECT * FROM read_csv('{folder}/{table}/*/*.csv', hive_partitioning = true, types = {{{types}}})"
+
+
 _EXPORTS = {
     "articles": "SELECT *, CAST(coalesce(published_at, fetched_at) AS DATE) AS day FROM articles",
     "mentions": (
