@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from core.records import SeedDocument
+from core.text import CJK_CHARACTER
 from extractors.clean import clean_text, is_credit_line, normalize_text
 from extractors.dedup import fingerprint
 from extractors.encoding import decode_bytes
@@ -13,7 +14,6 @@ from extractors.language import detect_language
 _TITLE_MAX = 200
 _NAME_MAX_CHARS = 40
 _NAME_MAX_WORDS = 3
-_CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _SENTENCE_MARK = re.compile(r"[.!?,;:。！？、，]")
 _BY_NAME = re.compile(r"^(by|written by|text by)\s+\S", re.IGNORECASE)
 SEED_SKIP_STEMS = frozenset({"SOURCE", "README", "LICENSE"})
@@ -35,7 +35,7 @@ def is_byline(line: str, following: str) -> bool:
         return False
     if _BY_NAME.match(line) and len(line.split()) <= _NAME_MAX_WORDS + 1:
         return True
-    return len(line.split()) <= _NAME_MAX_WORDS and not _CJK.search(line) and bool(_CJK.search(following))
+    return len(line.split()) <= _NAME_MAX_WORDS and not CJK_CHARACTER.search(line) and bool(CJK_CHARACTER.search(following))
 
 
 def _without_byline(raw: str) -> str:
