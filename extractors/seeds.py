@@ -35,7 +35,8 @@ def is_byline(line: str, following: str) -> bool:
         return False
     if _BY_NAME.match(line) and len(line.split()) <= _NAME_MAX_WORDS + 1:
         return True
-    return len(line.split()) <= _NAME_MAX_WORDS and not CJK_CHARACTER.search(line) and bool(CJK_CHARACTER.search(following))
+    latin_name = len(line.split()) <= _NAME_MAX_WORDS and not CJK_CHARACTER.search(line)
+    return latin_name and bool(CJK_CHARACTER.search(following))
 
 
 def _without_byline(raw: str) -> str:
