@@ -167,7 +167,8 @@ def test_every_documented_query_runs(warehouse: tuple[Path, Path]) -> None:
     text = (docs / "docs" / "warehouse.md").read_text(encoding="utf-8") + (docs / "README.md").read_text(
         encoding="utf-8"
     )
-    queries = [q for q in re.findall(r"```sql\n(.*?)```", text, re.S) if "read_parquet" not in q and "read_csv" not in q]
+    blocks = re.findall(r"```sql\n(.*?)```", text, re.S)
+    queries = [q for q in blocks if "read_parquet" not in q and "read_csv" not in q]  # those need an export
     statements = [s for q in queries for s in q.split(";") if s.strip().strip("-").strip()]
     assert len(statements) >= 10
     con = duckdb.connect(str(warehouse[0]), read_only=True)
