@@ -4,6 +4,7 @@ Chromium is installed)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -177,3 +178,14 @@ def test_every_documented_query_runs(warehouse: tuple[Path, Path]) -> None:
             con.execute(statement).fetchall()
     finally:
         con.close()
+
+
+def test_status_shows_times_in_the_users_zone_and_json_in_utc(warehouse: tuple[Path, Path]) -> None:
+    env = {**os.environ, "TZ": "Asia/Tokyo"}
+    text = _cli("status", "--config", str(warehouse[1]), env=env)
+    assert text.startswith("Times in Asia/Tokyo (TZ).")
+    assert re.search(r"last ok \d{4}-\d\d-\d\d \d\d:\d\d JST", text)
+    assert "1 weighted failures" not in text and "(2 weighted failures)" in text
+    document = json.loads(_cli("status", "--config", str(warehouse[1]), "--json", env=env))
+    assert all(f["last_polled_at"].endswith("Z") for f in document["feeds"] if f["last_polled_at"])
+    assert document["runs"][0]["status"] == "completed" and document["runs"][0]["seconds"] > 0
