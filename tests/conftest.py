@@ -43,3 +43,10 @@ def site_copy(tmp_path: Path) -> Path:
     target = tmp_path / "site"
     shutil.copytree(sample_site_dir(), target)
     return target
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Real passes (marked `integration`) first, the quick unit tests after them: on two xdist workers the
+    long tests start at once and the short ones fill the gaps, so both workers finish together. Each test
+    is independent of the order."""
+    items.sort(key=lambda item: item.get_closest_marker("integration") is None)
