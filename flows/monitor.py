@@ -357,9 +357,8 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
 def deliver_alerts_task(warehouse: Warehouse, config: Config) -> DeliveryReport:
     report = deliver_pending(warehouse, config)
     if report.messages:
-        get_run_logger().info(
-            "alerts: %d messages, %d notifications sent, %d failed", report.messages, report.sent, report.failed
-        )
+        messages, sent = count_of(report.messages, "message"), count_of(report.sent, "notification")
+        get_run_logger().info("alerts: %s, %s sent, %d failed", messages, sent, report.failed)
     return report
 
 

@@ -88,6 +88,7 @@ class PassProgress:
         self._counts = {"feeds_due": 0, "feeds_polled": 0, "total": 0, "fetched": 0, "extracted": 0, "stored": 0}
         self._pages_started: float | None = None
         self._last_emit = clock()
+        self._last_counts: tuple[int, ...] | None = None
 
     def feeds_due(self, count: int) -> None:
         self._add("feeds_due", count)
@@ -119,9 +120,20 @@ class PassProgress:
             )
 
     def flush(self) -> None:
-        """Emit the current line now (at the end of a stage or of the pass)."""
-        self._emit(self.snapshot())
+        """Emit the current line now (at the end of the pass), unless it was the last one emitted."""
+        snap = self.snapshot()
+        if self._last_counts != self._counts_of(snap):
+            self._send(snap)
+
+    @staticmethod
+    def _counts_of(snap: ProgressSnapshot) -> tuple[int, ...]:
+        return (snap.feeds_due, snap.feeds_polled, snap.pages_total, snap.pages_fetched, snap.pages_extracted,
+                snap.pages_stored)  # fmt: skip
+
+    def _send(self, snap: ProgressSnapshot) -> None:
+        self._last_counts = self._counts_of(snap)
         self._last_emit = self._clock()
+        self._emit(snap)
 
     def _add(self, key: str, count: int) -> None:
         with self._lock:
@@ -130,7 +142,7 @@ class PassProgress:
             if due:
                 self._last_emit = self._clock()
         if due:
-            self._emit(self.snapshot())
+            self._send(self.snapshot())
 
 
 def _prefect_console_handlers() -> list[PrefectConsoleHandler]:

@@ -25,3 +25,21 @@ def test_singulars() -> None:
     assert "2 new articles stored: 1 original, 1 copy of known stories" in text
     assert "1 feed configured" in text and "1 link refused" in text
     assert "1 copies" not in text and "1 duplicates" not in text
+
+
+def test_store_log_line_says_originals_and_copies() -> None:
+    from datetime import UTC, datetime
+
+    from core.records import Article
+    from flows.monitor import store_message
+
+    def article(ident: str, copy_of: str | None) -> Article:
+        return Article(
+            ident, "u", "u", "f", "s", "t", "x", "feed", "en", None, datetime.now(UTC), ident, duplicate_of=copy_of
+        )
+
+    stored = [article("a", None), article("b", "a")]
+    assert store_message(stored, 1, 0) == (
+        "stored 2 articles (1 original, 1 copy of known stories), 1 link event, 0 notifications queued"
+    )
+    assert store_message([], 0, 1).startswith("stored 0 articles (0 originals, 0 copies")

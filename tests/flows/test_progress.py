@@ -67,3 +67,11 @@ def test_a_terminal_gets_one_live_line() -> None:
     assert logged == []
     assert "pages 0/2 stored (1 fetched, 0 extracted)" in shown
     assert "\x1b[" in shown, "redrawn in place with terminal control codes"
+
+
+def test_the_final_line_is_not_repeated() -> None:
+    logged: list[str] = []
+    with pass_progress(io.StringIO(), logged.append, interval=0) as progress:
+        progress.feeds_due(1)
+        progress.feed_polled()
+    assert logged == ["progress: feeds 0/1 polled", "progress: feeds 1/1 polled"]
