@@ -30,6 +30,7 @@ from core.views import (
 from core.words import count_of
 from newsmon import charts
 from newsmon.display import DisplayZone, display_zone
+from newsmon.resources import report_stylesheet
 from storage import readmodels
 from storage.warehouse import Warehouse
 
@@ -37,7 +38,6 @@ TOP_STORIES = 15
 COPIES_SHOWN = 5
 RUNS_SHOWN = 20
 ALERTS_SHOWN = 20
-_STYLE = (Path(__file__).parent / "data" / "report.css").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -251,7 +251,7 @@ def render(data: ReportData) -> str:
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'><title>newsmon report</title>"
-        f"<style>{_STYLE}</style></head><body>{_header(data)}{''.join(sections)}</body></html>"
+        f"<style>{report_stylesheet().read_text(encoding='utf-8')}</style></head><body>{_header(data)}{''.join(sections)}</body></html>"
     )
 
 

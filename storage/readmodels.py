@@ -105,7 +105,7 @@ def platform_trends(con: Connection, now: datetime) -> list[PlatformTrendRow]:
                count(*) FILTER (WHERE seen_at >= $now - INTERVAL 7 DAY) AS this_week,
                count(*) FILTER (WHERE seen_at < $now - INTERVAL 7 DAY) AS last_week
         FROM articles_unique, unnest(platforms) AS p(platform)
-        WHERE seen_at >= $now - INTERVAL 14 DAY AND seen_at <= $now
+        WHERE seen_at >= $now - INTERVAL 14 DAY
         GROUP BY platform ORDER BY this_week - last_week DESC, this_week DESC, platform
         """,
         {"now": now},

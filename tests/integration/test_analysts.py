@@ -157,6 +157,17 @@ def test_report_renders_in_chromium_with_the_documented_numbers(warehouse: tuple
     status = json.loads(_cli("status", "--config", str(warehouse[1]), "--json"))
     assert (status["runs"][0]["originals"], status["runs"][0]["copies"]) == run, "status = report = runs table"
 
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "warehouse.md").read_text(encoding="utf-8")
+    rose = re.search(r"Which platforms rose.*?```sql\n(.*?)```", docs, re.S)
+    assert rose is not None
+    con = duckdb.connect(str(warehouse[0]), read_only=True)
+    try:
+        documented = {(p, this, before) for p, this, before, _ in con.execute(rose.group(1)).fetchall()}
+    finally:
+        con.close()
+    shown = {tuple(td.text_content() for td in row.xpath("./td")[:3]) for row in _rows(dom, "trends")}
+    assert shown == {(p, str(this), str(before)) for p, this, before in documented}, "trends = the docs' query"
+
     health = _rows(dom, "health")
     assert feeds is not None and len(health) == feeds[0] == len(status["feeds"]), "every feed, not only failing"
     assert health[0].xpath("./td[2]")[0].text_content() == "failing"
