@@ -122,8 +122,8 @@ def _header(data: ReportData) -> str:
     return (
         f'<header><h1>newsmon report</h1><p class="lede">Last {count_of(data.days, "day")}: since '
         f"{_e(zone.show(data.since))} · generated {_e(zone.show(data.generated))} · times and days in "
-        f"{_e(zone.label)}</p><div class=\"cards\" id=\"totals\">{card_html}</div>"
-        '<p class="note">An article counts by when it was published (the feed\'s or page\'s date), else by '
+        f'{_e(zone.label)}</p><div class="cards" id="totals">{card_html}</div>'
+        "<p class=\"note\">An article counts by when it was published (the feed's or page's date), else by "
         f"when newsmon fetched it — the <code>seen_at</code> of docs/warehouse.md.{_e(older)}</p></header>"
     )
 

@@ -30,7 +30,7 @@ def test_one_day_is_one_labelled_bar_group() -> None:
     svg = per_day_chart(counts, TODAY - timedelta(days=30), TODAY, "original articles")
     assert _labels(svg, "x") == ["Nov 30"]
     assert _labels(svg, "y") == ["0", "1", "2", "3", "4"]  # whole numbers up to the stacked total
-    assert "<script" not in svg and "xlink:href=\"http" not in svg
+    assert "<script" not in svg and 'xlink:href="http' not in svg
 
 
 def test_ninety_days_label_about_eight_dates_and_no_fractions() -> None:
