@@ -28,7 +28,7 @@ from core.settings import (
     PollingPolicy,
     SpikeSettings,
 )
-from core.validate import TreeReader, load_yaml, read_section
+from core.validate import Converter, TreeReader, load_yaml, read_section
 from extractors.classify import classifier_for
 from extractors.language import normalize_language_tag
 from extractors.taxonomy import Taxonomy
@@ -97,7 +97,7 @@ def _spike(reader: TreeReader, raw: Any, key: str) -> SpikeSettings | None:
     return read_section(reader, SpikeSettings, raw, key)
 
 
-def _lowered(reader: TreeReader) -> Any:
+def _lowered(reader: TreeReader) -> Converter:
     return lambda value, key: tuple(item.lower() for item in reader.string_list(value, key))
 
 
@@ -107,7 +107,7 @@ def _rule(reader: TreeReader, item: Any, index: int, names: set[str]) -> AlertRu
     if name in names:
         raise reader.fail(f"alerts[{index}].name", f"duplicate rule name {name!r}")
     key = f"alerts[{name}]"
-    special = {
+    special: dict[str, Converter] = {
         "name": reader.text,
         "platforms": _lowered(reader),
         "topics": _lowered(reader),
