@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 import pygal
+from lxml import etree
 from pygal.style import Style
 
 from core.views import DayCount, PairCount
@@ -73,8 +74,35 @@ def integer_ticks(highest: int, most: int = 6) -> list[int]:
 _CONFIG_SCRIPT = re.compile(r"<script type=\"text/javascript\">window\.pygal = .*?</script>", re.S)
 
 
-def _render(chart: pygal.graph.graph.Graph) -> str:
-    return _CONFIG_SCRIPT.sub("", str(chart.render(is_unicode=True)))
+_SVG = "{http://www.w3.org/2000/svg}"
+_SERIE = re.compile(r"\bserie-(\d+)\b")
+
+
+def _render(chart: pygal.graph.graph.Graph, names: list[str], caption: str) -> str:
+    """The chart's SVG, each bar with a native <title> tooltip ("temu · Nov 12: 3"): pygal's own tooltips
+    need its web-loaded script. `names`: the series in the order they were added; `caption` replaces
+    pygal's document title ("Pygal"), which browsers show when hovering the chart."""
+    tree = etree.fromstring(_CONFIG_SCRIPT.sub("", str(chart.render(is_unicode=True))).encode())
+    for root_title in tree.findall(f"{_SVG}title"):
+        root_title.text = caption
+    for group in tree.iter(f"{_SVG}g"):
+        match = _SERIE.search(group.get("class") or "")
+        if match is None:
+            continue
+        name = names[int(match.group(1))] if int(match.group(1)) < len(names) else ""
+        for bar in group.iter(f"{_SVG}g"):
+            if bar.get("class") == "bar":
+                _add_title(bar, name)
+    return str(etree.tostring(tree, encoding="unicode"))
+
+
+def _add_title(bar: etree._Element, name: str) -> None:
+    descs = {d.get("class", "").split()[0]: d.text or "" for d in bar.iter(f"{_SVG}desc")}
+    value, label = descs.get("value", ""), descs.get("x_label", "")
+    if value in ("", "0"):
+        return  # an empty bar has nothing to hover
+    title = etree.SubElement(bar, f"{_SVG}title")
+    title.text = " · ".join(part for part in (name, label) if part) + (f": {value}" if value else "")
 
 
 def day_axis(days: Sequence[date], window_start: date, today: date) -> list[date]:
@@ -120,7 +148,7 @@ def per_day_chart(counts: Sequence[DayCount], window_start: date, today: date, u
         chart.add(key, [by_key[key].get(day, 0) for day in axis])
     if not keys:
         chart.add("none", [0 for _ in axis])
-    return _render(chart)
+    return _render(chart, keys, f"{unit} per day")
 
 
 def topic_mix_chart(pairs: Sequence[PairCount]) -> str:
@@ -138,7 +166,7 @@ def topic_mix_chart(pairs: Sequence[PairCount]) -> str:
         chart.add(topic, [counts.get((platform, topic)) for platform in platforms])
     if not topics:
         chart.add("none", [])
-    return _render(chart)
+    return _render(chart, topics, "original articles per platform and topic")
 
 
 def totals_chart(counts: Sequence[DayCount], unit: str) -> str:
@@ -151,4 +179,4 @@ def totals_chart(counts: Sequence[DayCount], unit: str) -> str:
     chart.x_labels = keys
     chart.y_labels = integer_ticks(max(totals.values(), default=1))
     chart.add(unit, [totals[k] for k in keys])
-    return _render(chart)
+    return _render(chart, [""], unit)

@@ -58,3 +58,10 @@ def test_integer_ticks_cover_the_highest_value_in_few_whole_steps(highest: int) 
 def test_cjk_keys_and_empty_charts_render() -> None:
     assert "拼多多" in topic_mix_chart([PairCount("拼多多", "pricing", 2)])
     assert "<svg" in topic_mix_chart([]) and "<svg" in totals_chart([], "original articles")
+
+
+def test_every_bar_has_a_native_tooltip() -> None:
+    counts = [DayCount(TODAY, "temu", 3), DayCount(TODAY - timedelta(days=1), "拼多多", 2)]
+    tree = etree.fromstring(per_day_chart(counts, TODAY - timedelta(days=30), TODAY, "original articles").encode())
+    titles = {t.text for t in tree.iter(f"{SVG}title")}
+    assert {"temu · Nov 30: 3", "拼多多 · Nov 29: 2"} <= titles
