@@ -116,3 +116,5 @@ class Config:
     source_notes: tuple[str, ...] = ()
     # (name, YAML text) of the bundled taxonomy and the user's `taxonomy:` file, merged in this order.
     taxonomy_sources: tuple[tuple[str, str], ...] = ()
+    # IANA zone for times shown to people (status, report); None: TZ, else the machine's zone.
+    timezone: str | None = None

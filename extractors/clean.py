@@ -145,3 +145,8 @@ def clean_text(text: str, *titles: str) -> str:
     lines = _drop_trailing_teasers(lines)
     lines = _drop_repeats(lines, titles)
     return _strip_credit_tail(normalize_text("\n".join(lines)))
+
+
+def is_credit_line(line: str) -> bool:
+    """A byline or credit ("By …", "文/…", "記者 …", "Source: …"), not a headline or body text."""
+    return bool(_CREDIT_LINE.match(line))

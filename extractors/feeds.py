@@ -126,9 +126,11 @@ def parse_feed(
     content_type: str | None = None,
     max_entries: int = 500,
     base_url: str | None = None,
+    name: str | None = None,
 ) -> tuple[ParsedFeed, tuple[LinkEvent, ...]]:
     """Parse a feed body; relative links resolve against `base_url` (where the feed was finally fetched
-    from), entries without a usable link come back as `invalid_url` link events."""
+    from), entries without a usable link come back as `invalid_url` link events. Each entry's `source` is
+    `name` (the feed's configured name), else the feed's own title, else its URL."""
     utf8, encoding, text = _as_utf8_document(body, content_type)
     headers = {"content-type": f"{_media_type(content_type)}; charset=utf-8", "content-location": base_url or feed_url}
     parsed = feedparser.parse(utf8, response_headers=headers, sanitize_html=False)
@@ -138,7 +140,7 @@ def parse_feed(
     if not parsed.entries and not parsed.get("version"):
         reason = _not_a_feed_reason(text, parsed)
         return ParsedFeed(feed_url, title, language, (), None, encoding, error=reason), ()
-    source = title or feed_url
+    source = name or title or feed_url
     entries: list[FeedEntry] = []
     events: list[LinkEvent] = []
     for raw in parsed.entries[:max_entries]:

@@ -95,7 +95,12 @@ def _document(body: bytes, content_type: str | None) -> tuple[Mapping[str, Any] 
 
 
 def parse_json_feed(
-    body: bytes, feed_url: str, content_type: str | None = None, max_entries: int = 500, base_url: str | None = None
+    body: bytes,
+    feed_url: str,
+    content_type: str | None = None,
+    max_entries: int = 500,
+    base_url: str | None = None,
+    name: str | None = None,
 ) -> tuple[ParsedFeed, tuple[LinkEvent, ...]]:
     """Same contract as `extractors.feeds.parse_feed`, for JSON Feed documents."""
     document, encoding, error = _document(body, content_type)
@@ -103,7 +108,7 @@ def parse_json_feed(
         return ParsedFeed(feed_url, "", None, (), None, encoding, error=error), ()
     title = html_to_text(_text(document.get("title"))).strip()
     language = _text(document.get("language")).lower() or None
-    source = title or feed_url
+    source = name or title or feed_url
     base = base_url or feed_url
     items = [item for item in document["items"] if isinstance(item, dict)]
     entries: list[FeedEntry] = []

@@ -11,6 +11,7 @@ import logging
 import re
 from configparser import ConfigParser
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import trafilatura
 from trafilatura.settings import use_config
@@ -62,6 +63,21 @@ def _parse_date(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _real_site_name(site_name: str | None, url: str, title: str | None) -> str | None:
+    """The page's site name when the page states one; None when trafilatura fell back to the URL's host or
+    to a part of the <title> that is the headline itself (the caller then uses the feed's name)."""
+    if not site_name or not site_name.strip():
+        return None
+    name = site_name.strip()
+    host = (urlsplit(url).netloc or "").lower()
+    if name.lower() in {host, host.removeprefix("www.")}:
+        return None
+    headline = (title or "").strip()
+    if headline and (headline in name or (name in headline and 2 * len(name) >= len(headline))):
+        return None
+    return name
+
+
 def extract_page(body: bytes, url: str, content_type: str | None = None) -> ExtractedPage | None:
     """The main article of an HTML page, or None when trafilatura finds no article text.
 
@@ -86,6 +102,6 @@ def extract_page(body: bytes, url: str, content_type: str | None = None) -> Extr
         title=(document.title or "").strip(),
         text=document.text or "",
         published_at=_parse_date(document.date),
-        site_name=document.sitename,
+        site_name=_real_site_name(document.sitename, url, document.title),
         language_hint=normalize_language_tag(document.language) or page_lang,
     )

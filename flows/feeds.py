@@ -48,7 +48,8 @@ def poll_feed(
             feed.url, feed.name, "unchanged", response.status, etag, last_modified, body_hash, ttl_seconds=max_age
         )
         return unchanged, None, ()
-    parsed, events = parse_any_feed(response, feed.url, max_entries)
+    configured_name = feed.name if feed.name != feed.url else None
+    parsed, events = parse_any_feed(response, feed.url, max_entries, name=configured_name)
     if parsed.error:
         reason = html_feed_hint(response) or parsed.error
         failed = FeedPoll(feed.url, feed.name, "failed", response.status, None, None, None, reason, "permanent")

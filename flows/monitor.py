@@ -12,6 +12,7 @@ flight and the next pass picks those entries up again (they are not stored yet).
 from __future__ import annotations
 
 import contextvars
+import sys
 import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -28,6 +29,7 @@ from prefect.context import get_run_context
 from core.errors import WarehouseError
 from core.records import ARTICLE_PREFIX, Article, FeedEntry, FeedPoll, FeedState, LinkEvent, PassSummary, SeedDocument
 from core.settings import AlertRule, Config, FeedConfig, PipelineSettings
+from core.words import count_of
 from extractors.article import TextLimits
 from extractors.classify import classifier_for
 from extractors.seeds import SEED_SKIP_STEMS, parse_seed
@@ -38,6 +40,7 @@ from flows.http import HttpFetcher
 from flows.notify import DeliveryReport, deliver_pending, fault_point, queue_matches, queue_spikes
 from flows.pages import EntryResult, fetch_and_extract, unaccounted
 from flows.polling import failure_weight, is_due, next_poll_after_failure, next_poll_after_success
+from flows.progress import PassProgress, pass_progress
 from flows.sources import poll_sitemap
 from storage import warehouse as wh
 from storage.lock import pass_lock
@@ -127,18 +130,16 @@ def _fetch_extract(
     extraction: Extraction,
     settings: ProcessSettings,
     config: Config,
+    progress: PassProgress,
 ) -> list[EntryResult]:
     """Not a task of its own: a chunk sent to Dask becomes an `extract-pages` task run of the flow, and
     prefect-dask would have to serialise an enclosing task's parameters (the HTTP client) with it."""
-    logger = get_run_logger()
-    step = max(1, len(entries) // 5)
-
-    def progress(done: int) -> None:
-        if done % step == 0 or done == len(entries):
-            logger.info("pages fetched %d/%d", done, len(entries))
-
     page_fetcher = fetcher if config.pipeline.fetch_pages else None
-    return fetch_and_extract(entries, page_fetcher, extraction, settings, config.network.max_page_bytes, progress)
+    results = fetch_and_extract(
+        entries, page_fetcher, extraction, settings, config.network.max_page_bytes, lambda _: progress.page_fetched()
+    )
+    progress.pages_extracted(len(results))
+    return results
 
 
 @dataclass(frozen=True)
@@ -165,15 +166,18 @@ def store_batch_task(writer: _Writer, articles: Sequence[Article], events: Seque
         fault_point("in-store-transaction")
     fault_point("after-store")
     writer.index.add([(ARTICLE_PREFIX + a.article_id, a.fingerprint) for a in marked if a.fingerprint], high_water)
-    duplicates = sum(1 for a in marked if a.duplicate_of)
-    get_run_logger().info(
-        "stored %d new articles (%d duplicates), %d link events, %d notifications queued",
-        len(marked),
-        duplicates,
-        len(events),
-        queued,
-    )
+    get_run_logger().info(store_message(marked, len(events), queued))
     return marked
+
+
+def store_message(stored: Sequence[Article], link_events: int, queued: int) -> str:
+    """`stored 12 articles (9 originals, 3 copies of known stories), 1 link event, 2 notifications queued`."""
+    copies = sum(1 for a in stored if a.duplicate_of)
+    return (
+        f"stored {count_of(len(stored), 'article')} ({count_of(len(stored) - copies, 'original')}, "
+        f"{count_of(copies, 'copy', 'copies')} of known stories), {count_of(link_events, 'link event')}, "
+        f"{count_of(queued, 'notification')} queued"
+    )
 
 
 def _feed_failures(poll: FeedPoll, state: FeedState | None) -> int:
@@ -215,16 +219,24 @@ def _new_entries(warehouse: Warehouse, polls: Sequence[FeedPoll]) -> tuple[list[
 
 
 def _poll_due_feeds(
-    config: Config, fetcher: HttpFetcher, states: dict[str, FeedState], poll_all: bool, tally: _Tally, now: datetime
+    config: Config,
+    fetcher: HttpFetcher,
+    states: dict[str, FeedState],
+    poll_all: bool,
+    tally: _Tally,
+    now: datetime,
+    progress: PassProgress,
 ) -> list[tuple[FeedPoll, str | None]]:
     due = [f for f in config.feeds if poll_all or is_due(states[f.url].next_poll_at if f.url in states else None, now)]
     # Feeds before sitemaps: an article both list is attributed to the feed (richer entry, the feed's tags).
     due.sort(key=lambda f: f.kind == "sitemap")
     tally.outcomes["skipped"] = len(config.feeds) - len(due)
+    progress.feeds_due(len(due))
     futures = [poll_feed_task.submit(fetcher, feed, states.get(feed.url), config.pipeline) for feed in due]
     polls: list[tuple[FeedPoll, str | None]] = []
     for future in futures:
         poll, title, events = future.result()
+        progress.feed_polled()
         polls.append((poll, title))
         tally.outcomes[poll.outcome] += 1
         tally.events.extend(events)
@@ -240,6 +252,7 @@ def _process_batches(
     entries: Sequence[FeedEntry],
     tally: _Tally,
     extraction: Extraction,
+    progress: PassProgress,
 ) -> None:
     """Batch after batch, one ahead: while a batch is being stored, the next one is already fetched and
     extracted (in a thread that carries the flow's context), so the workers never wait for the writer."""
@@ -251,7 +264,7 @@ def _process_batches(
 
         def prepare(batch: Sequence[FeedEntry]) -> Future[list[EntryResult]]:
             context = contextvars.copy_context()
-            return ahead.submit(context.run, _fetch_extract, batch, fetcher, extraction, settings, config)
+            return ahead.submit(context.run, _fetch_extract, batch, fetcher, extraction, settings, config, progress)
 
         upcoming = [prepare(batches[0])] if batches else []
         for number in range(len(batches)):
@@ -264,6 +277,7 @@ def _process_batches(
                 events = [*tally.events, *events]  # feed-level link events go with the first batch
                 tally.events.clear()
             stored = store_batch_task(writer, articles, events)
+            progress.pages_stored(len(results))
             tally.new.extend(stored)
             tally.events.extend(events)
     if not entries and tally.events:
@@ -334,17 +348,19 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
         extraction = extraction_for(config.pipeline.extract_workers, config.pipeline.dask_address, logger.warning)
         index = _open_index(warehouse)
         try:
-            with HttpFetcher(config.network) as fetcher:
-                polls = _poll_due_feeds(config, fetcher, states, poll_all, tally, now)
+            with HttpFetcher(config.network) as fetcher, pass_progress(sys.stderr, logger.info) as progress:
+                polls = _poll_due_feeds(config, fetcher, states, poll_all, tally, now, progress)
                 # Failures are recorded at once (ops see them even if the pass dies later). A feed's new
                 # validators and body hash are recorded only after its entries are stored: a pass killed in
                 # between re-reads the feed next time instead of taking it for unchanged and losing entries.
                 failed = [p for p in polls if p[0].outcome == "failed"]
                 _record_polls(warehouse, config, failed, states, datetime.now(UTC))
                 entries, tally.entries_seen, tally.entries_known = _new_entries(warehouse, [p for p, _ in polls])
-                logger.info("%d new entries to fetch (%d already known)", len(entries), tally.entries_known)
+                fresh = count_of(len(entries), "new entry", "new entries")
+                logger.info("%s to fetch (%d already stored)", fresh, tally.entries_known)
+                progress.pages_planned(len(entries))
                 writer = _Writer(warehouse, index, run_id, config.alerts, {f.url: f.tags for f in config.feeds})
-                _process_batches(config, writer, fetcher, entries, tally, extraction)
+                _process_batches(config, writer, fetcher, entries, tally, extraction, progress)
                 _account_for(writer, entries, tally)
                 succeeded = [p for p in polls if p[0].outcome != "failed"]
                 _record_polls(warehouse, config, succeeded, states, datetime.now(UTC))
@@ -367,9 +383,8 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
 def deliver_alerts_task(warehouse: Warehouse, config: Config) -> DeliveryReport:
     report = deliver_pending(warehouse, config)
     if report.messages:
-        get_run_logger().info(
-            "alerts: %d messages, %d notifications sent, %d failed", report.messages, report.sent, report.failed
-        )
+        messages, sent = count_of(report.messages, "message"), count_of(report.sent, "notification")
+        get_run_logger().info("alerts: %s, %s sent, %d failed", messages, sent, report.failed)
     return report
 
 

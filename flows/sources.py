@@ -46,11 +46,14 @@ def conditional_headers(accept: str, etag: str | None, last_modified: str | None
     return headers
 
 
-def parse_any_feed(response: HttpResponse, feed_url: str, max_entries: int) -> tuple[ParsedFeed, tuple[LinkEvent, ...]]:
-    """RSS/Atom through feedparser, JSON Feed through our own parser, chosen by the body."""
+def parse_any_feed(
+    response: HttpResponse, feed_url: str, max_entries: int, name: str | None = None
+) -> tuple[ParsedFeed, tuple[LinkEvent, ...]]:
+    """RSS/Atom through feedparser, JSON Feed through our own parser, chosen by the body. Entries' `source`
+    is `name` (the feed's configured name) when given."""
     content_type = response.header("content-type")
     parse = parse_json_feed if looks_like_json_feed(response.body, content_type) else parse_feed
-    return parse(response.body, feed_url, content_type, max_entries, base_url=response.final_url)
+    return parse(response.body, feed_url, content_type, max_entries, base_url=response.final_url, name=name)
 
 
 def html_feed_hint(response: HttpResponse) -> str | None:

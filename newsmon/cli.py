@@ -61,9 +61,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     config = _config(args)
-    from newsmon.status import render_status
+    from newsmon.display import display_zone
+    from newsmon.status import collect_status, render_status, status_json
 
-    print(render_status(config))
+    data = collect_status(config)
+    print(status_json(data) if args.json else render_status(data, display_zone(config.timezone)))
     return EXIT_OK
 
 
@@ -99,14 +101,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Schedule passes from this process (Prefect's `flow.serve`): one machine, no work pool or worker."""
     config = _config(args)
     _prefect_defaults()
+    from newsmon.serve import ServeError, ServeRequest, require_prefect_server, serve
+
+    try:
+        require_prefect_server()
+    except ServeError as exc:
+        return _fail(str(exc), EXIT_CONFIG)
     from newsmon.flow import monitor_pass
 
-    monitor_pass.serve(
-        name=args.name,
-        cron=args.cron,
-        parameters={"config_path": str(config.path), "poll_all": False},
-        tags=["newsmon"],
-    )
+    parameters = {"config_path": str(config.path), "poll_all": False}
+    serve(monitor_pass, ServeRequest(name=args.name, cron=args.cron, parameters=parameters))
     return EXIT_OK
 
 
@@ -116,6 +120,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         since = date.fromisoformat(args.since) if args.since else None
     except ValueError:
         return _fail(f"--since: {args.since!r} is not a date like 2026-11-01", EXIT_CONFIG)
+    from storage.readmodels import read_back_sql
     from storage.warehouse import Warehouse, export_tables
 
     out = Path(args.out or f"{config.warehouse.stem}-export")
@@ -123,8 +128,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         written = export_tables(con, out.resolve(), args.format, since)
     for table, rows in written.items():
         print(f"{table}: {rows} rows -> {out / table}/day=YYYY-MM-DD/")
-    reader = "read_parquet" if args.format == "parquet" else "read_csv"
-    print(f"read back: SELECT * FROM {reader}('{out}/articles/*/*.{args.format}', hive_partitioning = true)")
+    print(f"read back: {read_back_sql(out, 'articles', args.format)}")
     return EXIT_OK
 
 
@@ -151,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=cmd_demo)
     status = commands.add_parser("status", help="feed health, last runs, notifications")
     status.add_argument("--config", required=True, help="YAML config file")
+    status.add_argument("--json", action="store_true", help="machine-readable output (times in UTC)")
     status.set_defaults(handler=cmd_status)
     serve = commands.add_parser("serve", help="run passes on a schedule from this process (needs a Prefect server)")
     serve.add_argument("--config", required=True, help="YAML config file")

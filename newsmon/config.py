@@ -12,6 +12,7 @@ import re
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import apprise
 
@@ -182,6 +183,17 @@ def _alerts(reader: TreeReader, raw: Any) -> tuple[AlertRule, ...]:
     return tuple(rules)
 
 
+def _timezone(reader: TreeReader, raw: Any) -> str | None:
+    if raw is None:
+        return None
+    name = reader.text(raw, "timezone")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise reader.fail("timezone", f"unknown time zone {name!r} (an IANA name such as Asia/Tokyo or UTC)") from None
+    return name
+
+
 def parse_config(text: str, path: Path) -> Config:
     reader = TreeReader(str(path), ConfigError)
     top = reader.mapping(load_yaml(text, str(path), ConfigError), "", {f.name for f in fields(Config)} - _DERIVED)
@@ -208,6 +220,7 @@ def parse_config(text: str, path: Path) -> Config:
         source_notes=notes,
         alerts=_alerts(reader, top.get("alerts")),
         notifications=read_section(reader, NotificationSettings, top.get("notifications"), "notifications"),
+        timezone=_timezone(reader, top.get("timezone")),
     )
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from core.words import count_of
 from newsmon.resources import sample_site_dir
 from storage.readmodels import EXAMPLE_QUERIES, show_queries
 
@@ -167,7 +168,7 @@ def write_demo_config(folder: Path, warehouse: Path, base: str, site: Path, webh
 
 
 def _print_received(messages: list[dict[str, Any]]) -> None:
-    print(f"\nThe local webhook receiver got {len(messages)} alert message(s):")
+    print(f"\nThe local webhook receiver got {count_of(len(messages), 'alert message')}:")
     for message in messages:
         print(f"\n  {message.get('title', '')}")
         print("    " + str(message.get("message", "")).replace("\n", "\n    "))

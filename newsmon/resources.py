@@ -1,4 +1,4 @@
-"""Where the files shipped with newsmon live (seed corpus, sample site, bundled taxonomy): inside the
+"""Where the files shipped with newsmon live (seed corpus, sample site, bundled taxonomy, report style): inside the
 installed packages, found through importlib.resources, so an installed wheel needs no checkout."""
 
 from __future__ import annotations
@@ -21,3 +21,7 @@ def sample_site_dir() -> Path:
 
 def bundled_taxonomy_file() -> Path:
     return _package_path("newsmon", "data", "taxonomy.yaml")
+
+
+def report_stylesheet() -> Path:
+    return _package_path("newsmon", "data", "report.css")

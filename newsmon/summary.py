@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.records import PassSummary
+from core.words import count_of
 
 _LIST_LIMIT = 10
 
@@ -11,20 +12,29 @@ def _counts(pairs: tuple[tuple[str, int], ...]) -> str:
     return ", ".join(f"{name} {count}" for name, count in pairs) or "none"
 
 
+def _articles(s: PassSummary) -> str:
+    stored = s.articles_new + s.articles_duplicate
+    return (
+        f"{count_of(stored, 'new article')} stored: {count_of(s.articles_new, 'original')}, "
+        f"{count_of(s.articles_duplicate, 'copy', 'copies')} of known stories (seeds or earlier articles)"
+    )
+
+
 def format_summary(summary: PassSummary, seconds: float) -> str:
     s = summary
-    languages = _counts(s.new_by_language)
     lines = [
         f"newsmon pass {s.run_id}: {s.status} in {seconds:.1f} s",
-        f"  feeds          {s.feeds_total} configured: {s.feeds_ok} ok, {s.feeds_unchanged} unchanged, "
-        f"{s.feeds_failed} failed, {s.feeds_skipped} not due",
-        f"  entries        {s.entries_seen} seen, {s.entries_known} already stored",
-        f"  articles       {s.articles_new} new, {s.articles_duplicate} duplicates",
-        f"  by language    {languages}",
-        f"  by platform    {_counts(s.new_by_platform)}",
-        f"  by topic       {_counts(s.new_by_topic)}",
-        f"  links          {s.links_refused} refused, {s.pages_failed} pages failed (kept from feed text), "
-        f"{s.entries_dropped} dropped",
+        f"  feeds          {count_of(s.feeds_total, 'feed')} configured: {s.feeds_ok} ok, "
+        f"{s.feeds_unchanged} unchanged, {s.feeds_failed} failed, {s.feeds_skipped} not due",
+        f"  entries        {count_of(s.entries_seen, 'entry', 'entries')} in the feeds, "
+        f"{s.entries_known} of them stored before",
+        f"  articles       {_articles(s)}",
+        f"  originals      by language: {_counts(s.new_by_language)}",
+        f"                 by platform: {_counts(s.new_by_platform)}",
+        f"                 by topic: {_counts(s.new_by_topic)}",
+        f"  links          {count_of(s.links_refused, 'link')} refused, "
+        f"{count_of(s.pages_failed, 'page')} not fetched or extracted (kept from feed text), "
+        f"{count_of(s.entries_dropped, 'entry', 'entries')} dropped",
         f"  notifications  {s.notifications_sent} sent, {s.notifications_failed} failed",
     ]
     if s.failed_feeds:

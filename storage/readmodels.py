@@ -1,88 +1,230 @@
 """Read models: the queries behind `status`, `report`, `export` and the demo's example queries.
 
-Each function takes a connection from `Warehouse.reader()` and returns plain rows; rendering is the
-application's business (newsmon/status.py, newsmon/report.py, newsmon/demo.py).
+Each function takes a connection from `Warehouse.reader()` and returns typed rows (core.views) or plain
+rows; rendering is the application's business (newsmon/status.py, newsmon/report.py, newsmon/demo.py).
+
+Every article figure uses one "when": `seen_at` = published_at, else fetched_at (see core.views). `since`
+is an instant (the window's start); days are days of `seen_at` in the connection's time zone
+(`set_time_zone`). The SQL is plain DuckDB SQL (no extensions beyond the bundled ICU time zones), so it
+runs on a DuckDB file or a DuckLake catalog alike.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from core.views import (
+    AlertRow,
+    DayCount,
+    FeedHealthRow,
+    FeedVolumeRow,
+    PairCount,
+    PendingNotifications,
+    PlatformTrendRow,
+    RunRow,
+    StoryItem,
+    StoryRow,
+    WindowTotals,
+)
 from storage.connection import Connection, Warehouse
 
 Rows = list[tuple[Any, ...]]
 
-_FEEDS_SQL = """
-SELECT CASE WHEN health = 'ok' THEN health WHEN health = 'never polled' THEN 'NEW' ELSE upper(health) END,
-       name, feed_url, consecutive_failures, failing_since, last_success_at, last_error, next_poll_at,
-       articles_total
-FROM feed_health
-ORDER BY consecutive_failures DESC, failing_since NULLS LAST, feed_url
+
+def set_time_zone(con: Connection, zone: str) -> None:
+    """Days (CAST(seen_at AS DATE)) are then days in `zone` (an IANA name such as Asia/Tokyo)."""
+    con.execute(f"SET TimeZone = '{_quoted(zone)}'")
+
+
+def _quoted(value: str) -> str:
+    return value.replace("'", "''")
+
+
+def window_totals(con: Connection, since: datetime) -> WindowTotals:
+    row = con.execute(
+        """
+        SELECT count(*) FILTER (WHERE duplicate_of IS NULL AND coalesce(published_at, fetched_at) >= $since),
+               count(*) FILTER (WHERE duplicate_of IS NOT NULL AND coalesce(published_at, fetched_at) >= $since),
+               count(DISTINCT feed_url) FILTER (WHERE coalesce(published_at, fetched_at) >= $since),
+               count(DISTINCT source) FILTER (WHERE coalesce(published_at, fetched_at) >= $since),
+               count(*) FILTER (WHERE duplicate_of IS NULL AND fetched_at >= $since
+                                AND coalesce(published_at, fetched_at) < $since)
+        FROM articles
+        """,
+        {"since": since},
+    ).fetchone()
+    return WindowTotals(*row) if row else WindowTotals(0, 0, 0, 0, 0)
+
+
+def platforms_per_day(con: Connection, since: datetime) -> list[DayCount]:
+    """Original articles per day and platform (an article with two platforms counts for each)."""
+    rows = con.execute(
+        """
+        SELECT CAST(seen_at AS DATE) AS day, platform, count(*) AS articles
+        FROM articles_unique, unnest(platforms) AS p(platform)
+        WHERE seen_at >= ? GROUP BY ALL ORDER BY day, platform
+        """,
+        [since],
+    ).fetchall()
+    return [DayCount(*row) for row in rows]
+
+
+def languages_per_day(con: Connection, since: datetime) -> list[DayCount]:
+    rows = con.execute(
+        """
+        SELECT CAST(seen_at AS DATE) AS day, language, count(*) AS articles
+        FROM articles_unique WHERE seen_at >= ? GROUP BY ALL ORDER BY day, language
+        """,
+        [since],
+    ).fetchall()
+    return [DayCount(*row) for row in rows]
+
+
+def platform_topics(con: Connection, since: datetime) -> list[PairCount]:
+    """Original articles per platform and topic; topic `(none)` for an article without one."""
+    rows = con.execute(
+        """
+        SELECT platform, topic, count(*) AS articles
+        FROM articles_unique, unnest(platforms) AS p(platform),
+             unnest(CASE WHEN len(topics) = 0 THEN ['(none)'] ELSE topics END) AS t(topic)
+        WHERE seen_at >= ? GROUP BY ALL ORDER BY platform, topic
+        """,
+        [since],
+    ).fetchall()
+    return [PairCount(*row) for row in rows]
+
+
+def platform_trends(con: Connection, now: datetime) -> list[PlatformTrendRow]:
+    """The last 7 days against the 7 days before, by `seen_at` (the docs' "which platforms rose" query)."""
+    rows = con.execute(
+        """
+        SELECT platform,
+               count(*) FILTER (WHERE seen_at >= $now - INTERVAL 7 DAY) AS this_week,
+               count(*) FILTER (WHERE seen_at < $now - INTERVAL 7 DAY) AS last_week
+        FROM articles_unique, unnest(platforms) AS p(platform)
+        WHERE seen_at >= $now - INTERVAL 14 DAY
+        GROUP BY platform ORDER BY this_week - last_week DESC, this_week DESC, platform
+        """,
+        {"now": now},
+    ).fetchall()
+    return [PlatformTrendRow(*row) for row in rows]
+
+
+_STORIES = """
+WITH RECURSIVE chain (article_id, original, depth) AS (
+    SELECT article_id, duplicate_of, 1 FROM articles WHERE duplicate_of IS NOT NULL
+    UNION ALL
+    SELECT chain.article_id, up.duplicate_of, chain.depth + 1
+    FROM chain JOIN articles AS up ON up.article_id = chain.original WHERE up.duplicate_of IS NOT NULL
+),
+roots AS (SELECT article_id, arg_max(original, depth) AS story_id FROM chain GROUP BY article_id),
+members AS (
+    SELECT a.article_id, coalesce(r.story_id, a.article_id) AS story_id, a.url, a.source, a.title,
+           coalesce(a.published_at, a.fetched_at) AS seen_at
+    FROM articles AS a LEFT JOIN roots AS r USING (article_id)
+),
+stories AS (
+    SELECT story_id,
+           count(*) FILTER (WHERE seen_at >= $since) AS articles,
+           min(seen_at) AS first_seen,
+           max(seen_at) AS last_seen,
+           list(struct_pack(article_id := article_id, url := url, source := source, title := title,
+                            seen_at := seen_at) ORDER BY seen_at, article_id) AS items
+    FROM members GROUP BY story_id
+    HAVING count(*) FILTER (WHERE seen_at >= $since) > 0
+)
+SELECT s.story_id, coalesce(sd.title, s.items[1].title) AS title, sd.seed_id IS NOT NULL AS from_seed,
+       s.articles, s.first_seen, s.last_seen, s.items
+FROM stories AS s LEFT JOIN seed_documents AS sd ON sd.seed_id = s.story_id
+ORDER BY s.articles + CASE WHEN sd.seed_id IS NULL THEN 0 ELSE 1 END DESC, s.last_seen DESC, s.story_id
+LIMIT $limit
 """
-_RUNS_SQL = """
-SELECT run_id, started_at, finished_at, status, feeds_ok, feeds_failed, articles_new, articles_duplicate,
-       links_refused, pages_failed, error
-FROM runs ORDER BY started_at DESC LIMIT 5
-"""
-_NOTIFY_SQL = """
-SELECT rule,
-       CASE WHEN status = 'failed' AND attempts >= ? THEN 'gave up after ' || attempts || ' attempts'
-            WHEN status = 'failed' THEN 'failed, will be retried on the next pass'
-            ELSE status END AS state,
-       count(*), max(last_error), min(created_at)
-FROM notifications WHERE status <> 'sent' GROUP BY ALL ORDER BY rule, state
-"""
 
 
-def status_rows(con: Connection, max_attempts: int) -> tuple[Rows, Rows, Rows]:
-    """(feeds, last runs, undelivered notifications) as `newsmon status` shows them."""
-    feeds = con.execute(_FEEDS_SQL).fetchall()
-    runs = con.execute(_RUNS_SQL).fetchall()
-    pending = con.execute(_NOTIFY_SQL, [max_attempts]).fetchall()
-    return feeds, runs, pending
+def top_stories(con: Connection, since: datetime, limit: int) -> list[StoryRow]:
+    """Stories with articles seen in the window, the most versions first (a seed original counts as one).
+    A story is a duplicate cluster: its original (a stored article, or a seed document) and every stored
+    copy, following duplicate_of chains. (When the warehouse has a stories table, this reads it instead.)"""
+    rows = con.execute(_STORIES, {"since": since, "limit": limit}).fetchall()
+    return [_story(row) for row in rows]
 
 
-def report_rows(con: Connection, since: datetime) -> dict[str, Rows]:
-    """Every table and chart series of `newsmon report`, for the days since `since`."""
-    queries = {
-        "platform_days": (
-            "SELECT day, platform, sum(articles) FROM mentions_daily WHERE day >= CAST(? AS DATE) "
-            "GROUP BY ALL ORDER BY day",
-            [since],
-        ),
-        "topic_mix": (
-            "SELECT platform, topic, sum(articles) FROM mentions_daily WHERE day >= CAST(? AS DATE) GROUP BY ALL",
-            [since],
-        ),
-        "languages": (
-            "SELECT language, count(*) FROM articles_unique WHERE seen_at >= ? GROUP BY ALL ORDER BY 2 DESC",
-            [since],
-        ),
-        "syndicated": (
-            "SELECT left(title, 80), original_kind, copies, array_to_string(copied_by, ', ') "
-            "FROM syndication ORDER BY copies DESC, last_copy_at DESC LIMIT 10",
-            [],
-        ),
-        "failing": (
-            "SELECT name, health, failing_since, last_error FROM feed_health "
-            "WHERE health IN ('failing', 'dead') ORDER BY consecutive_failures DESC",
-            [],
-        ),
-        "alerts": (
-            "SELECT n.sent_at, n.rule, left(coalesce(a.title, n.article_id), 80), n.status, n.attempts "
-            "FROM notifications n LEFT JOIN articles a USING (article_id) "
-            "ORDER BY coalesce(n.sent_at, n.updated_at) DESC LIMIT 20",
-            [],
-        ),
-        "totals": (
-            "SELECT count(*) FILTER (WHERE duplicate_of IS NULL), count(*) FILTER (WHERE duplicate_of IS NOT NULL), "
-            "count(DISTINCT feed_url) FROM articles WHERE fetched_at >= ?",
-            [since],
-        ),
-    }
-    return {name: con.execute(sql, params).fetchall() for name, (sql, params) in queries.items()}
+def _story(row: tuple[Any, ...]) -> StoryRow:
+    story_id, title, from_seed, articles, first_seen, last_seen, items = row
+    stored = tuple(StoryItem(i["article_id"], i["url"], i["source"], i["title"], i["seen_at"]) for i in items)
+    return StoryRow(story_id, title, bool(from_seed), articles, first_seen, last_seen, stored)
+
+
+def feed_volumes(con: Connection, since: datetime) -> list[FeedVolumeRow]:
+    """Every configured feed with what it brought in during the window (also feeds that brought nothing)."""
+    rows = con.execute(
+        """
+        SELECT f.name, f.feed_url,
+               count(a.article_id) FILTER (WHERE a.duplicate_of IS NULL) AS originals,
+               count(a.article_id) FILTER (WHERE a.duplicate_of IS NOT NULL) AS copies,
+               list(DISTINCT a.source ORDER BY a.source) FILTER (WHERE a.source IS NOT NULL) AS sources,
+               max(a.seen_at) AS last_seen
+        FROM feed_health AS f
+        LEFT JOIN (SELECT *, coalesce(published_at, fetched_at) AS seen_at FROM articles
+                   WHERE coalesce(published_at, fetched_at) >= ?) AS a USING (feed_url)
+        GROUP BY ALL ORDER BY originals + copies DESC, f.name
+        """,
+        [since],
+    ).fetchall()
+    return [FeedVolumeRow(n, u, o, c, tuple(s or ()), last) for n, u, o, c, s, last in rows]
+
+
+def recent_runs(con: Connection, limit: int) -> list[RunRow]:
+    rows = con.execute(
+        """
+        SELECT run_id, started_at, finished_at, status, feeds_ok, feeds_unchanged, feeds_failed, articles_new,
+               articles_duplicate, links_refused, pages_failed, entries_dropped, error
+        FROM runs ORDER BY started_at DESC LIMIT ?
+        """,
+        [limit],
+    ).fetchall()
+    return [RunRow(*row) for row in rows]
+
+
+def feed_health(con: Connection, feed_urls: Sequence[str] | None = None) -> list[FeedHealthRow]:
+    """Every feed (or those of `feed_urls`, the configured ones), failing and dead first."""
+    rows = con.execute(
+        """
+        SELECT name, feed_url, health, consecutive_failures, failing_since, last_success_at, last_polled_at,
+               last_status, last_error, next_poll_at, articles_total
+        FROM feed_health
+        ORDER BY consecutive_failures DESC, failing_since NULLS LAST, name, feed_url
+        """
+    ).fetchall()
+    wanted = set(feed_urls) if feed_urls is not None else None
+    return [FeedHealthRow(*row) for row in rows if wanted is None or row[1] in wanted]
+
+
+def latest_alerts(con: Connection, limit: int) -> list[AlertRow]:
+    rows = con.execute(
+        """
+        SELECT n.rule, coalesce(a.title, n.article_id), a.url, n.status, n.attempts, n.sent_at, n.updated_at
+        FROM notifications AS n LEFT JOIN articles AS a USING (article_id)
+        ORDER BY coalesce(n.sent_at, n.updated_at) DESC, n.rule LIMIT ?
+        """,
+        [limit],
+    ).fetchall()
+    return [AlertRow(*row) for row in rows]
+
+
+def undelivered_notifications(con: Connection, max_attempts: int) -> list[PendingNotifications]:
+    rows = con.execute(
+        """
+        SELECT rule, status, status = 'failed' AND attempts >= ? AS gave_up, count(*), max(attempts),
+               max(last_error), min(created_at)
+        FROM notifications WHERE status <> 'sent' GROUP BY ALL ORDER BY rule, status, gave_up
+        """,
+        [max_attempts],
+    ).fetchall()
+    return [PendingNotifications(*row) for row in rows]
 
 
 SYNDICATION_SQL = """WITH RECURSIVE chain (article_id, original, depth) AS (
@@ -104,10 +246,10 @@ EXAMPLE_QUERIES: tuple[tuple[str, str], ...] = (
         SYNDICATION_SQL,
     ),
     (
-        "Which platforms were mentioned with which topics this week (originals only)",
+        "Which platforms were mentioned with which topics in the last 7 days (originals, by seen_at)",
         "SELECT platform, topic, count(*) AS articles\n"
-        "FROM articles, unnest(platforms) AS p(platform), unnest(topics) AS t(topic)\n"
-        "WHERE duplicate_of IS NULL AND fetched_at >= now() - INTERVAL 7 DAY\n"
+        "FROM articles_unique, unnest(platforms) AS p(platform), unnest(topics) AS t(topic)\n"
+        "WHERE seen_at >= now() - INTERVAL 7 DAY\n"
         "GROUP BY ALL ORDER BY articles DESC, platform, topic LIMIT 12;",
     ),
     (
@@ -127,6 +269,26 @@ def show_queries(warehouse: Path, queries: tuple[tuple[str, str], ...], max_widt
 
 
 EXPORT_FORMATS = ("parquet", "csv")
+# CSV carries no types: DuckDB writes VARCHAR[] as `[amazon, temu]` and detects the rest from the values,
+# so a day whose `similarity` is empty everywhere reads as VARCHAR. Reading with these types restores the
+# warehouse's (list elements are slugs: no commas or brackets).
+CSV_TYPES: dict[str, dict[str, str]] = {
+    "articles": {
+        "platforms": "VARCHAR[]", "topics": "VARCHAR[]", "published_at": "TIMESTAMPTZ",
+        "fetched_at": "TIMESTAMPTZ", "similarity": "DOUBLE", "seq": "BIGINT",
+    },
+    "mentions": {"position": "INTEGER"},
+}  # fmt: skip
+
+
+def read_back_sql(folder: Path, table: str, fmt: str) -> str:
+    """The query that reads an export back with the warehouse's column types (plus `day`)."""
+    if fmt == "parquet":
+        return f"SELECT * FROM read_parquet('{folder}/{table}/*/*.parquet', hive_partitioning = true)"
+    types = ", ".join(f"'{column}': '{kind}'" for column, kind in CSV_TYPES[table].items())
+    return f"SELECT * FROM read_csv('{folder}/{table}/*/*.csv', hive_partitioning = true, types = {{{types}}})"
+
+
 _EXPORTS = {
     "articles": "SELECT *, CAST(coalesce(published_at, fetched_at) AS DATE) AS day FROM articles",
     "mentions": (

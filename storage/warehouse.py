@@ -46,9 +46,7 @@ from storage.readmodels import (
     SYNDICATION_SQL,
     Rows,
     export_tables,
-    report_rows,
     show_queries,
-    status_rows,
 )
 
 __all__ = [
@@ -79,10 +77,8 @@ __all__ = [
     "record_delivery",
     "record_feed_poll",
     "record_spike",
-    "report_rows",
     "seed_texts",
     "show_queries",
     "spike_details",
     "start_run",
-    "status_rows",
 ]

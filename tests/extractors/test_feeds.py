@@ -232,3 +232,14 @@ def test_linkless_identity_is_stable_and_never_a_web_url(entry_id: str, title: s
     assert first == linkless_identity("https://f.example/feed", entry_id, title, text)
     assert first is None or not first.startswith(("http://", "https://"))
     assert first is not None or not (entry_id.strip() or title.strip() or text.strip())
+
+
+def test_entry_source_is_the_configured_feed_name_first() -> None:
+    rss = (
+        b"<?xml version='1.0'?><rss version='2.0'><channel><title>Feed title</title>"
+        b"<item><title>A</title><link>https://news.example/a</link></item></channel></rss>"
+    )
+    named, _ = parse_feed(rss, "https://news.example/rss", name="Korea desk")
+    unnamed, _ = parse_feed(rss, "https://news.example/rss")
+    assert named.entries[0].source == "Korea desk"
+    assert unnamed.entries[0].source == "Feed title"

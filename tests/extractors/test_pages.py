@@ -91,3 +91,32 @@ def test_too_short_is_a_recorded_drop() -> None:
     event = build_article(empty, None, ENTRY_TIME, TextLimits(min_chars=20))
     assert not isinstance(event, Article)
     assert event.outcome == "too_short" and event.url == ENTRY.canonical_url
+
+
+def _page_without_site_name(title: str, headline: str) -> bytes:
+    sentence = "Temu expanded its warehouse network across Korea this quarter. " * 3
+    body = "".join(f"<p>{sentence}{i}</p>" for i in range(6))
+    head = f"<html><head><title>{title}</title></head>"
+    return f"{head}<body><article><h1>{headline}</h1>{body}</article></body></html>".encode()
+
+
+@pytest.mark.parametrize(
+    ("title", "headline"),
+    [
+        ("Temu opens warehouses", "Temu opens warehouses"),  # trafilatura falls back to the host, 127.0.0.1:8765
+        ("Daily - Temu Inc. opens warehouses", "Temu Inc. opens warehouses"),  # ... or to a dotted title part
+    ],
+)
+def test_no_site_name_when_the_page_states_none(title: str, headline: str) -> None:
+    page = extract_page(_page_without_site_name(title, headline), "http://127.0.0.1:8765/a.html")
+    assert page is not None and page.site_name is None
+
+
+def test_source_falls_back_to_the_feed_name() -> None:
+    page = extract_page(_page_without_site_name("Temu", "Temu opens warehouses"), "http://127.0.0.1:8765/a.html")
+    entry = FeedEntry(
+        "http://127.0.0.1:8765/feed.xml", "http://127.0.0.1:8765/a.html", "http://127.0.0.1:8765/a.html",
+        "Temu opens warehouses", "", "", None, None, "Korea desk",
+    )  # fmt: skip
+    article = build_article(entry, page, datetime.now(UTC), TextLimits())
+    assert isinstance(article, Article) and article.source == "Korea desk"

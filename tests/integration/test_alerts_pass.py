@@ -115,9 +115,9 @@ def test_attempts_are_capped_with_a_clear_status(tmp_path: Path, site: SiteServe
         monitor_pass(str(config), poll_all=True)
     assert query(tmp_path, "SELECT DISTINCT status, attempts FROM notifications") == [("failed", 3)]
     from newsmon.config import load_config
-    from newsmon.status import render_status
+    from newsmon.status import status_text
 
-    assert "gave up after 3 attempts" in render_status(load_config(config))
+    assert "gave up after 3 attempts" in status_text(load_config(config))
 
 
 def test_digest_is_split_at_the_cap(tmp_path: Path, site: SiteServer, receiver: WebhookReceiver) -> None:

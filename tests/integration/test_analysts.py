@@ -3,6 +3,8 @@ Chromium is installed)."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -11,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import lxml.html
 import pytest
 
 from newsmon.demo import demo_feeds, serve_site
@@ -55,106 +58,120 @@ def test_views_are_documented_and_consistent(warehouse: tuple[Path, Path]) -> No
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
 def test_export_reads_back_with_the_same_columns(warehouse: tuple[Path, Path], tmp_path: Path, fmt: str) -> None:
+    """With the read query `newsmon export` prints (CSV: list columns given their type), every column comes
+    back with the warehouse's type, plus `day`."""
     result = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "newsmon.cli",
-            "export",
-            "--config",
-            str(warehouse[1]),
-            "--format",
-            fmt,
-            "--since",
-            "2026-11-15",
-            "--out",
-            str(tmp_path / "export"),
+            sys.executable, "-m", "newsmon.cli", "export", "--config", str(warehouse[1]), "--format", fmt,
+            "--since", "2026-11-15", "--out", str(tmp_path / "export"),
         ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
+    printed = result.stdout.split("read back: ", 1)[1].strip()
     con = duckdb.connect()
-    reader = "read_parquet" if fmt == "parquet" else "read_csv"
-    exported = con.execute(f"SELECT * FROM {reader}('{tmp_path}/export/articles/*/*.{fmt}', hive_partitioning = true)")
-    columns = [d[0] for d in exported.description]
-    rows = exported.fetchall()
+    exported = {row[0]: row[1] for row in con.execute(f"DESCRIBE {printed}").fetchall()}
+    rows = con.execute(printed).fetchall()
     source = duckdb.connect(str(warehouse[0]), read_only=True)
-    expected = [d[0] for d in source.execute("SELECT * FROM articles LIMIT 0").description]
+    expected = {row[0]: row[1] for row in source.execute("DESCRIBE articles").fetchall()}
     wanted = source.execute(
         "SELECT count(*) FROM articles WHERE CAST(coalesce(published_at, fetched_at) AS DATE) >= DATE '2026-11-15'"
     ).fetchone()
+    lists = source.execute("SELECT article_id, platforms FROM articles WHERE len(platforms) > 1").fetchall()
     source.close()
-    assert set(expected) | {"day"} == set(columns)
+    assert exported == {**expected, "day": "DATE"}
     assert wanted is not None and len(rows) == wanted[0] > 0
-    if fmt == "parquet":
-        described = con.execute(f"DESCRIBE SELECT * FROM {reader}('{tmp_path}/export/articles/*/*.{fmt}')").fetchall()
-        types = {row[0]: row[1] for row in described}
-        assert types["platforms"] == "VARCHAR[]" and types["published_at"] == "TIMESTAMP WITH TIME ZONE"
+    back = dict(con.execute(f"SELECT article_id, platforms FROM ({printed})").fetchall())
+    assert all(back[article] == platforms for article, platforms in lists if article in back)
 
 
-def test_report_is_self_contained_and_renders_in_chromium(warehouse: tuple[Path, Path], tmp_path: Path) -> None:
-    out = tmp_path / "report.html"
+def _cli(*args: str, env: dict[str, str] | None = None) -> str:
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "newsmon.cli",
-            "report",
-            "--config",
-            str(warehouse[1]),
-            "--out",
-            str(out),
-            "--days",
-            "3650",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+        [sys.executable, "-m", "newsmon.cli", *args], capture_output=True, text=True, timeout=120, env=env
     )
     assert result.returncode == 0, result.stderr
-    page = out.read_text(encoding="utf-8")
-    assert not re.search(r"<script[^>]+src=", page), "no script may load from the network"
-    for section in (
-        "Mentions per platform over time",
-        "Topic mix per platform",
-        "Language mix",
-        "Top syndicated stories",
-        "Failing feeds",
-        "Latest alerts",
-    ):
-        assert section in page
+    return result.stdout
+
+
+def _chromium(page: Path, profile: Path) -> tuple[str, Path]:
+    """The DOM Chromium built from the page, and a full-height screenshot of it."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
-        pytest.skip("Chromium is not installed (`apt-get install chromium`; .ci/run installs it)")
+        pytest.skip("Chromium is not installed (`apt-get install chromium fonts-noto-cjk`; .ci/run installs it)")
     flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--no-first-run",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--virtual-time-budget=10000",
-        "--enable-logging=stderr",
-        "--v=0",
-    ]
-    dom = subprocess.run([browser, *flags, "--dump-dom", out.as_uri()], capture_output=True, text=True, timeout=120)
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+        "--disable-component-update", "--disable-sync", "--hide-scrollbars", f"--user-data-dir={profile}",
+        "--virtual-time-budget=10000", "--enable-logging=stderr", "--v=0",
+    ]  # fmt: skip
+    dom = subprocess.run([browser, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0, dom.stderr[-2000:]
-    assert dom.stdout.count('class="main-svg"') >= 3, "the three charts must render as SVG"
     console_errors = [line for line in dom.stderr.splitlines() if "CONSOLE" in line and "Uncaught" in line]
     assert console_errors == []
     ARTEFACTS.mkdir(exist_ok=True)
     shot = ARTEFACTS / "report.png"
-    subprocess.run(
-        [browser, *flags, "--window-size=1200,2600", f"--screenshot={shot}", out.as_uri()],
-        capture_output=True,
-        timeout=120,
-        check=True,
-    )
-    assert shot.stat().st_size > 20_000
+    command = [browser, *flags, "--window-size=1200,4200", f"--screenshot={shot}", page.as_uri()]
+    subprocess.run(command, capture_output=True, timeout=120, check=True)
+    return dom.stdout, shot
+
+
+def _rows(dom: lxml.html.HtmlElement, table: str) -> list[lxml.html.HtmlElement]:
+    return list(dom.xpath(f"//table[@data-table='{table}']/tbody/tr"))
+
+
+def test_report_renders_in_chromium_with_the_documented_numbers(warehouse: tuple[Path, Path], tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    _cli("report", "--config", str(warehouse[1]), "--out", str(out), "--days", "3650")
+    page = out.read_text(encoding="utf-8")
+    assert not re.search(r"<script", page), "no script at all: charts are inline SVG"
+    assert not re.search(r"<link|<img|<iframe|\ssrc=|@import|url\(", page), "nothing is loaded from elsewhere"
+    assert len(page.encode()) < 500_000, f"{len(page.encode())} bytes"
+    dumped, shot = _chromium(out, tmp_path / "profile")
+    dom = lxml.html.fromstring(dumped)
+    assert shot.stat().st_size > 50_000
+    for section in ("stories", "platforms", "trends", "topics", "languages", "volumes", "runs", "health", "alerts"):
+        assert dom.xpath(f"//section[@id='{section}']"), section
+    assert len(dom.xpath("//svg[contains(@class, 'pygal-chart')]")) == 3
+    assert "23:59:59" not in dumped and ".9995" not in dumped
+
+    con = duckdb.connect(str(warehouse[0]), read_only=True)
+    try:
+        originals = con.execute(
+            "SELECT count(*) FROM articles_unique WHERE seen_at >= now() - INTERVAL 3650 DAY"
+        ).fetchone()
+        run = con.execute("SELECT articles_new, articles_duplicate FROM runs ORDER BY started_at DESC").fetchone()
+        feeds = con.execute("SELECT count(*) FROM feeds").fetchone()
+        copies = con.execute("SELECT url FROM articles WHERE duplicate_of IS NOT NULL").fetchall()
+    finally:
+        con.close()
+    cards = [int(b.text) for b in dom.xpath("//div[@id='totals']//b")]
+    assert originals is not None and cards[0] == originals[0] > 0, "header = the docs' articles_unique count"
+
+    stories = _rows(dom, "stories")
+    assert stories and all(row.xpath("./td[1]//a[starts-with(@href, 'http')]") for row in stories)
+    linked_copies = {a.get("href") for row in stories for a in row.xpath("./td[4]//a")}
+    assert copies and {url for (url,) in copies} <= linked_copies, "every copy is linked from its story"
+
+    runs = _rows(dom, "runs")
+    assert run is not None and len(runs) == 1
+    assert [runs[0].xpath("./td")[i].text_content() for i in (4, 5)] == [str(run[0]), str(run[1])]
+    status = json.loads(_cli("status", "--config", str(warehouse[1]), "--json"))
+    assert (status["runs"][0]["originals"], status["runs"][0]["copies"]) == run, "status = report = runs table"
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "warehouse.md").read_text(encoding="utf-8")
+    rose = re.search(r"Which platforms rose.*?```sql\n(.*?)```", docs, re.S)
+    assert rose is not None
+    con = duckdb.connect(str(warehouse[0]), read_only=True)
+    try:
+        documented = {(p, this, before) for p, this, before, _ in con.execute(rose.group(1)).fetchall()}
+    finally:
+        con.close()
+    shown = {tuple(td.text_content() for td in row.xpath("./td")[:3]) for row in _rows(dom, "trends")}
+    assert shown == {(p, str(this), str(before)) for p, this, before in documented}, "trends = the docs' query"
+
+    health = _rows(dom, "health")
+    assert feeds is not None and len(health) == feeds[0] == len(status["feeds"]), "every feed, not only failing"
+    assert health[0].xpath("./td[2]")[0].text_content() == "failing"
+    assert sum(int(r.xpath("./td[2]")[0].text_content()) for r in _rows(dom, "volumes")) == originals[0]
 
 
 def test_every_documented_query_runs(warehouse: tuple[Path, Path]) -> None:
@@ -162,7 +179,8 @@ def test_every_documented_query_runs(warehouse: tuple[Path, Path]) -> None:
     text = (docs / "docs" / "warehouse.md").read_text(encoding="utf-8") + (docs / "README.md").read_text(
         encoding="utf-8"
     )
-    queries = [q for q in re.findall(r"```sql\n(.*?)```", text, re.S) if "read_parquet" not in q]
+    blocks = re.findall(r"```sql\n(.*?)```", text, re.S)
+    queries = [q for q in blocks if "read_parquet" not in q and "read_csv" not in q]  # those need an export
     statements = [s for q in queries for s in q.split(";") if s.strip().strip("-").strip()]
     assert len(statements) >= 10
     con = duckdb.connect(str(warehouse[0]), read_only=True)
@@ -171,3 +189,14 @@ def test_every_documented_query_runs(warehouse: tuple[Path, Path]) -> None:
             con.execute(statement).fetchall()
     finally:
         con.close()
+
+
+def test_status_shows_times_in_the_users_zone_and_json_in_utc(warehouse: tuple[Path, Path]) -> None:
+    env = {**os.environ, "TZ": "Asia/Tokyo"}
+    text = _cli("status", "--config", str(warehouse[1]), env=env)
+    assert text.startswith("Times in Asia/Tokyo (TZ).")
+    assert re.search(r"last ok \d{4}-\d\d-\d\d \d\d:\d\d JST", text)
+    assert "1 weighted failures" not in text and "(2 weighted failures)" in text
+    document = json.loads(_cli("status", "--config", str(warehouse[1]), "--json", env=env))
+    assert all(f["last_polled_at"].endswith("Z") for f in document["feeds"] if f["last_polled_at"])
+    assert document["runs"][0]["status"] == "completed" and document["runs"][0]["seconds"] > 0

@@ -137,3 +137,13 @@ def test_cli_exits_2_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
 def test_fuzzed_config_gives_config_errors_not_tracebacks(tree: object) -> None:
     with contextlib.suppress(ConfigError):
         parse_config(yaml.safe_dump(tree), Path("/tmp/fuzz.yaml"))
+
+
+def test_timezone_is_an_iana_name(tmp_path: Path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text("warehouse: w.duckdb\nfeeds: [https://a.example/rss]\ntimezone: Asia/Tokyo\n", encoding="utf-8")
+    assert load_config(good).timezone == "Asia/Tokyo"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("warehouse: w.duckdb\nfeeds: [https://a.example/rss]\ntimezone: Mars/Olympus\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"timezone: unknown time zone 'Mars/Olympus'"):
+        load_config(bad)
