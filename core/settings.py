@@ -85,6 +85,26 @@ class PipelineSettings:
 
 
 @dataclass(frozen=True)
+class StoryPolicy:
+    """How articles are grouped into stories (config `stories:`; extractors.stories). An article joins the
+    best story whose closest member, published at most `window_hours` away, scores >= `threshold`:
+    cosine of embeddings + platform_weight x Jaccard(platforms) + figure_weight x shared figures (full at
+    `figures_for_full_weight`) + title_weight x Jaccard(title bigrams) - topic_penalty (topics disjoint).
+    Defaults chosen on tests/data/stories (bench/RESULTS.md)."""
+
+    enabled: bool = True
+    window_hours: float = 72.0
+    threshold: float = 0.7
+    platform_weight: float = 0.15
+    figure_weight: float = 0.25
+    title_weight: float = 0.3
+    topic_penalty: float = 0.1
+    figures_for_full_weight: int = 2
+    period_guard: bool = True  # never join articles naming only other reporting quarters than the story's
+    candidates: int = 32  # closest members (by cosine) scored in full per article
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     warehouse: Path

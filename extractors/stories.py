@@ -1,86 +1,27 @@
 """Online story clustering: each new article joins the best-matching recent story or founds a new one.
 
-Pure: article features in, story assignment out. The caller keeps the recent stories (in memory for a pass,
-loaded from the warehouse on start) and feeds articles one by one. A story is identified by its founding
-article (`story_id_for`), so the same articles in the same order always give the same ids, and re-running
-or restarting never renumbers a story.
+Pure: article features in, story assignment out. The caller loads the recent stories' members (from the
+warehouse) into a `StoryIndex` and feeds articles one by one. A story is identified by its founding article
+(`story_id_for`), so the same articles in the same order always give the same ids: re-running a pass or
+restarting never renumbers a story.
 
-An article matches a story when, against the story's closest member within the time window, the evidence
-score reaches `StoryPolicy.threshold`:
-
-    cosine(multilingual embeddings) + platform_weight * Jaccard(platforms) + figure_weight * shared figures
-    + title_weight * Jaccard(title bigrams) - topic_penalty (when both have topics and share none)
-
-and the reporting-period guard passes: an article naming only other quarters than the story's (Q2 vs Q3)
-never joins it, whatever the score — so two quarters' results of one company stay two stories.
+An article matches a story when, against one of the story's members published within the window, the
+evidence score reaches `StoryPolicy.threshold` (see `pair_score`) and the reporting-period guard passes: an
+article naming only other quarters than the story's (Q2 vs Q3) never joins it, whatever the score — two
+quarters' results of one company stay two stories.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import numpy as np
-import numpy.typing as npt
 
-Vector = npt.NDArray[np.float32]
+from core.records import StoryAssignment, StoryFeatures
+from core.settings import StoryPolicy
 
-
-@dataclass(frozen=True)
-class StoryPolicy:
-    """How stories are matched. `window_hours`: a story takes no article published further than this from
-    its closest member (stories age out). Weights were chosen on tests/data/stories (bench/RESULTS.md)."""
-
-    window_hours: float = 72.0
-    threshold: float = 0.7
-    platform_weight: float = 0.15
-    figure_weight: float = 0.25
-    title_weight: float = 0.3
-    topic_penalty: float = 0.1
-    figures_for_full_weight: int = 2
-    max_members: int = 50
-    period_guard: bool = True
-
-
-@dataclass(frozen=True)
-class StoryFeatures:
-    """What matching needs of one article (built from an Article and its embedding)."""
-
-    article_id: str
-    published_at: datetime
-    embedding: Vector = field(compare=False, repr=False)
-    platforms: frozenset[str] = frozenset()
-    topics: frozenset[str] = frozenset()
-    periods: frozenset[str] = frozenset()
-    figures: frozenset[str] = frozenset()
-    title_grams: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class Story:
-    """A story as matching sees it: its id and its most recent members (at most `max_members`)."""
-
-    story_id: str
-    members: tuple[StoryFeatures, ...]
-
-    @property
-    def periods(self) -> frozenset[str]:
-        return frozenset().union(*(m.periods for m in self.members))
-
-    @property
-    def last_seen(self) -> datetime:
-        return max(m.published_at for m in self.members)
-
-
-@dataclass(frozen=True)
-class Assignment:
-    """Where an article went: `story_id`, whether it founded the story, the score of the match (None when new)."""
-
-    article_id: str
-    story_id: str
-    founded: bool
-    score: float | None = None
+_GROW = 256
 
 
 def story_id_for(founding_article_id: str) -> str:
@@ -92,21 +33,26 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
-def pair_score(article: StoryFeatures, member: StoryFeatures, policy: StoryPolicy) -> float:
-    """Evidence that two articles report the same event (no guard, no window)."""
-    score = float(np.dot(article.embedding, member.embedding))
-    score += policy.platform_weight * _jaccard(article.platforms, member.platforms)
-    shared = len(article.figures & member.figures)
-    score += policy.figure_weight * min(shared, policy.figures_for_full_weight) / policy.figures_for_full_weight
+def evidence(article: StoryFeatures, member: StoryFeatures, policy: StoryPolicy) -> float:
+    """What two articles share besides their embeddings: platforms, named figures, title bigrams (minus a
+    penalty when both have topics and none in common)."""
+    score = policy.platform_weight * _jaccard(article.platforms, member.platforms)
+    shared = min(len(article.figures & member.figures), policy.figures_for_full_weight)
+    score += policy.figure_weight * shared / policy.figures_for_full_weight
     score += policy.title_weight * _jaccard(article.title_grams, member.title_grams)
     if article.topics and member.topics and not article.topics & member.topics:
         score -= policy.topic_penalty
     return score
 
 
+def pair_score(article: StoryFeatures, member: StoryFeatures, policy: StoryPolicy) -> float:
+    """Evidence that two articles report the same event: cosine of the embeddings plus `evidence`."""
+    return float(np.dot(article.embedding, member.embedding)) + evidence(article, member, policy)
+
+
 def periods_agree(article: frozenset[str], story: frozenset[str]) -> bool:
-    """The figures/period guard: calendar quarters and fiscal quarters are compared separately; an article
-    that names quarters, none of which the story names, is about another period."""
+    """The figures/period guard. Calendar and fiscal quarters are compared separately: an article that names
+    quarters of a kind, none of which the story names, is about another period."""
     for fiscal in (False, True):
         mine = {p for p in article if p.startswith("F-") == fiscal}
         theirs = {p for p in story if p.startswith("F-") == fiscal}
@@ -115,56 +61,88 @@ def periods_agree(article: frozenset[str], story: frozenset[str]) -> bool:
     return True
 
 
-def _within(article: StoryFeatures, member: StoryFeatures, window: timedelta) -> bool:
-    return abs(article.published_at - member.published_at) <= window
-
-
-def story_score(article: StoryFeatures, story: Story, policy: StoryPolicy) -> float | None:
-    """The best score against the story's members inside the window; None when the story cannot take it."""
-    if policy.period_guard and not periods_agree(article.periods, story.periods):
-        return None
-    window = timedelta(hours=policy.window_hours)
-    scores = [pair_score(article, m, policy) for m in story.members if _within(article, m, window)]
-    return max(scores) if scores else None
-
-
-def assign(article: StoryFeatures, stories: Iterable[Story], policy: StoryPolicy) -> Assignment:
-    """Join the best-scoring story at or above the threshold (ties: the older id), else found a new one."""
-    best: tuple[float, str] | None = None
-    for story in stories:
-        score = story_score(article, story, policy)
-        if score is None or score < policy.threshold:
-            continue
-        if best is None or score > best[0] or (score == best[0] and story.story_id < best[1]):
-            best = (score, story.story_id)
-    if best is None:
-        return Assignment(article.article_id, story_id_for(article.article_id), founded=True)
-    return Assignment(article.article_id, best[1], founded=False, score=best[0])
-
-
 class StoryIndex:
-    """The recent stories of one process, fed in arrival order. Articles outside every story's window are
-    compared with nothing (`forget_before` drops stories that have aged out)."""
+    """The members of the recent stories, as one embedding matrix: each new article is scored in full only
+    against its `policy.candidates` closest members (by cosine) published within the window."""
 
-    def __init__(self, policy: StoryPolicy, stories: Sequence[Story] = ()) -> None:
+    def __init__(self, policy: StoryPolicy, members: Iterable[tuple[str, StoryFeatures]] = ()) -> None:
         self.policy = policy
-        self._stories: dict[str, Story] = {s.story_id: s for s in stories}
+        self._members: list[StoryFeatures] = []
+        self._story_of: list[str] = []
+        self._matrix = np.zeros((_GROW, 0), dtype=np.float32)
+        self._times = np.zeros(_GROW, dtype=np.float64)
+        self._periods: dict[str, frozenset[str]] = {}
+        for story_id, features in members:
+            self.join(features, story_id)
 
-    @property
-    def stories(self) -> tuple[Story, ...]:
-        return tuple(self._stories.values())
+    def __len__(self) -> int:
+        return len(self._members)
 
-    def add(self, article: StoryFeatures) -> Assignment:
-        assignment = assign(article, self._stories.values(), self.policy)
+    def periods(self, story_id: str) -> frozenset[str]:
+        return self._periods.get(story_id, frozenset())
+
+    def add(self, article: StoryFeatures) -> StoryAssignment:
+        """Assign the article to the best story at or above the threshold (ties: the smaller id) or found a
+        new one; the article becomes a member either way."""
+        best = self._best(article)
+        if best is None:
+            assignment = StoryAssignment(article.article_id, story_id_for(article.article_id), founded=True)
+        else:
+            assignment = StoryAssignment(article.article_id, best[1], founded=False, score=best[0])
         self.join(article, assignment.story_id)
         return assignment
 
     def join(self, article: StoryFeatures, story_id: str) -> None:
-        """Put the article into a story (also used for a duplicate, which joins its original's story)."""
-        old = self._stories.get(story_id)
-        members = (*old.members, article) if old else (article,)
-        members = tuple(sorted(members, key=lambda m: m.published_at))[-self.policy.max_members :]
-        self._stories[story_id] = Story(story_id, members)
+        """Make the article a member of the story (also how a duplicate joins its original's story)."""
+        n = len(self._members)
+        if n == 0 or self._matrix.shape[1] != article.embedding.shape[0]:
+            self._matrix = np.zeros((_GROW, article.embedding.shape[0]), dtype=np.float32)
+        if n == self._matrix.shape[0]:
+            self._matrix = np.vstack([self._matrix, np.zeros_like(self._matrix)])
+            self._times = np.concatenate([self._times, np.zeros_like(self._times)])
+        self._matrix[n] = article.embedding
+        self._times[n] = article.published_at.timestamp()
+        self._members.append(article)
+        self._story_of.append(story_id)
+        self._periods[story_id] = self.periods(story_id) | article.periods
 
-    def forget_before(self, moment: datetime) -> None:
-        self._stories = {k: s for k, s in self._stories.items() if s.last_seen >= moment}
+    def _candidates(self, article: StoryFeatures) -> list[int]:
+        n = len(self._members)
+        if n == 0:
+            return []
+        window = timedelta(hours=self.policy.window_hours).total_seconds()
+        near = np.flatnonzero(np.abs(self._times[:n] - article.published_at.timestamp()) <= window)
+        if near.size == 0:
+            return []
+        cosines = self._matrix[near] @ article.embedding
+        keep = min(self.policy.candidates, near.size)
+        top = np.argpartition(-cosines, keep - 1)[:keep]
+        return [int(near[i]) for i in top]
+
+    def _best(self, article: StoryFeatures) -> tuple[float, str] | None:
+        best: tuple[float, str] | None = None
+        for i in self._candidates(article):
+            story_id = self._story_of[i]
+            if self.policy.period_guard and not periods_agree(article.periods, self.periods(story_id)):
+                continue
+            score = pair_score(article, self._members[i], self.policy)
+            if score < self.policy.threshold:
+                continue
+            if best is None or score > best[0] or (score == best[0] and story_id < best[1]):
+                best = (score, story_id)
+        return best
+
+
+def seen_at(published_at: datetime | None, fetched_at: datetime) -> datetime:
+    """The time an article counts at for stories: published when the source said so, else fetched."""
+    return published_at or fetched_at
+
+
+__all__ = [
+    "StoryIndex",
+    "evidence",
+    "pair_score",
+    "periods_agree",
+    "seen_at",
+    "story_id_for",
+]

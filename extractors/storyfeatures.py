@@ -39,12 +39,14 @@ _MONTHS = {
 }
 _MONTH_NAME = "|".join(sorted(_MONTHS, key=len, reverse=True))
 
-_FISCAL_CJK = re.compile(r"(?:财年|財年|会计年度|會計年度|会計年度|회계연도)\s*(?:第)?([一二三四1-4])\s*(?:季度|季|四半期|분기)")
+_FISCAL_CJK = re.compile(
+    r"(?:财年|財年|会计年度|會計年度|会計年度|회계연도)\s*(?:第)?([一二三四1-4])\s*(?:季度|季|四半期|분기)"
+)
 _FISCAL_EN = re.compile(r"fiscal(?:\s+year)?\s+(first|second|third|fourth)[\s-]quarter|fiscal\s+q([1-4])", re.I)
 _QUARTER_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bq([1-4])\b", re.I), "digit"),
     (re.compile(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)[\s-]quarter", re.I), "ordinal"),
-    (re.compile(r"(?<!连续)(?<!連續)第?([一二三四1-4])\s*(?:季度|季(?!節|节))"), "digit"),
+    (re.compile(r"(?<!连续)(?<!連續)(?<!连续第)(?<!連續第)第?([一二三四1-4])\s*(?:季度|季(?!節|节))"), "digit"),
     (re.compile(r"第?([1-4])\s*四半期"), "digit"),
     (re.compile(r"([1-4])\s*분기"), "digit"),
 )
@@ -162,7 +164,5 @@ def named_figures(title: str, text: str) -> frozenset[str]:
 
 def title_grams(title: str) -> frozenset[str]:
     """Character bigrams of the case-folded title without spaces and punctuation."""
-    folded = "".join(
-        c for c in unicodedata.normalize("NFKC", title).casefold() if unicodedata.category(c)[0] in "LN"
-    )
+    folded = "".join(c for c in unicodedata.normalize("NFKC", title).casefold() if unicodedata.category(c)[0] in "LN")
     return frozenset(folded[i : i + 2] for i in range(len(folded) - 1))

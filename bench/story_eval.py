@@ -1,6 +1,7 @@
 """The story-clustering evaluation set (tests/data/stories) and the methods compared on it.
 
-Used by tests/extractors/test_stories_eval.py and bench/stories_eval.py. Every article goes through the
+Used by bench/stories_eval.py (results in bench/RESULTS.md) and tests/extractors/test_stories.py.
+Every article goes through the
 product's own steps: the bundled taxonomy classifies it, `extractors.embedding` embeds it,
 `extractors.storyfeatures` reads its periods and figures, `extractors.stories` clusters it.
 """
@@ -19,14 +20,16 @@ import numpy as np
 import numpy.typing as npt
 import yaml
 
+from bench.story_metrics import PRF, bcubed, pairwise, same_pairs
+from core.records import StoryFeatures
+from core.settings import StoryPolicy
 from extractors.classify import classifier_for
 from extractors.embedding import embed, embedding_text
-from extractors.stories import StoryFeatures, StoryIndex, StoryPolicy
+from extractors.stories import StoryIndex
 from extractors.storyfeatures import named_figures, reporting_periods, title_grams
 from newsmon.resources import bundled_taxonomy_file
-from tests.extractors.story_metrics import PRF, bcubed, pairwise, same_pairs
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "stories"
 # Gold events that are two quarters' results of one company: no article of one may join the other.
 QUARTER_PAIRS = frozenset({frozenset({"pdd-2024q2", "pdd-2024q3"}), frozenset({"alibaba-2024q2", "alibaba-2024q3"})})
@@ -140,7 +143,8 @@ def tfidf_vectors(articles: Sequence[EvalArticle]) -> npt.NDArray[np.float64]:
     for row, c in enumerate(counts):
         for gram, n in c.items():
             matrix[row, vocabulary[gram]] = (1 + math.log(n)) * idf[gram]
-    return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+    normalised: npt.NDArray[np.float64] = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+    return normalised
 
 
 def tfidf_single_link(articles: Sequence[EvalArticle], threshold: float) -> dict[str, str]:
@@ -176,9 +180,7 @@ class Scores:
     stories: int
 
 
-def score(
-    articles: Sequence[EvalArticle], feats: Sequence[StoryFeatures], system: Mapping[str, str]
-) -> Scores:
+def score(articles: Sequence[EvalArticle], feats: Sequence[StoryFeatures], system: Mapping[str, str]) -> Scores:
     truth = gold(articles)
     language = {a.article_id: a.language for a in articles}
     cross = {p for p in same_pairs(truth) if language[p[0]] != language[p[1]]}
