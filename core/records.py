@@ -230,6 +230,7 @@ class DigestItem:
     platforms: tuple[str, ...]
     topics: tuple[str, ...]
     duplicate_of: str | None = None
+    story_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,10 @@ class AlertRule:
     notify: tuple[str, ...] = ()
     max_per_message: int = 20
     spike: SpikeSettings | None = None
+    # 'story': the first matching article of a story notifies; later ones are updates, at most one message
+    # per story every `story_updates` minutes, or with 'digest' only alongside the rule's next new stories.
+    per: Literal["article", "story"] = "article"
+    story_updates: int | str = 60
 
 
 @dataclass(frozen=True)
@@ -116,5 +121,6 @@ class Config:
     feeds: tuple[FeedConfig, ...]
     alerts: tuple[AlertRule, ...] = field(default=())
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
+    stories: StoryPolicy = field(default_factory=StoryPolicy)
     # (name, YAML text) of the bundled taxonomy and the user's `taxonomy:` file, merged in this order.
     taxonomy_sources: tuple[tuple[str, str], ...] = ()

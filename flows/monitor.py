@@ -26,7 +26,7 @@ from prefect.context import get_run_context
 
 from core.errors import WarehouseError
 from core.records import ARTICLE_PREFIX, Article, FeedEntry, FeedPoll, FeedState, LinkEvent, PassSummary, SeedDocument
-from core.settings import AlertRule, Config, FeedConfig
+from core.settings import AlertRule, Config, FeedConfig, StoryPolicy
 from extractors.article import TextLimits
 from extractors.classify import classifier_for
 from extractors.seeds import SEED_SKIP_STEMS, parse_seed
@@ -37,6 +37,7 @@ from flows.http import HttpFetcher
 from flows.notify import DeliveryReport, deliver_pending, fault_point, queue_matches, queue_spikes
 from flows.pages import EntryResult, fetch_and_extract
 from flows.polling import failure_weight, is_due, next_poll_after_failure, next_poll_after_success
+from flows.stories import assign_stories, store_stories
 from storage import warehouse as wh
 from storage.lock import pass_lock
 from storage.lsh import LshIndex
@@ -138,6 +139,7 @@ class _Writer:
     index: LshIndex
     run_id: str
     rules: tuple[AlertRule, ...]
+    stories: StoryPolicy
 
 
 @task(name="store-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
@@ -147,7 +149,10 @@ def store_batch_task(writer: _Writer, articles: Sequence[Article], events: Seque
     with writer.warehouse.transaction() as con:
         fresh = wh.new_articles(con, articles)
         marked = mark_duplicates(fresh, writer.index, lambda ids: wh.document_texts(con, ids))
+        storied = assign_stories(con, marked, writer.stories)
+        marked = storied.articles
         high_water = wh.insert_articles(con, writer.run_id, marked, events, datetime.now(UTC))
+        store_stories(con, storied, datetime.now(UTC))
         queued = queue_matches(con, writer.rules, marked, writer.run_id)
         fault_point("in-store-transaction")
     fault_point("after-store")
@@ -318,7 +323,7 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
                 _record_polls(warehouse, config, failed, states, datetime.now(UTC))
                 entries, tally.entries_seen, tally.entries_known = _new_entries(warehouse, [p for p, _ in polls])
                 logger.info("%d new entries to fetch (%d already known)", len(entries), tally.entries_known)
-                writer = _Writer(warehouse, index, run_id, config.alerts)
+                writer = _Writer(warehouse, index, run_id, config.alerts, config.stories)
                 _process_batches(config, writer, fetcher, entries, tally, extraction)
                 succeeded = [p for p in polls if p[0].outcome != "failed"]
                 _record_polls(warehouse, config, succeeded, states, datetime.now(UTC))

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import apprise
 import yaml
@@ -27,6 +27,7 @@ from core.settings import (
     PipelineSettings,
     PollingPolicy,
     SpikeSettings,
+    StoryPolicy,
 )
 from extractors.classify import classifier_for
 from extractors.language import normalize_language_tag
@@ -137,6 +138,43 @@ def _polling(reader: _Reader, raw: Any) -> PollingPolicy:
     return _dataclass_from(reader, PollingPolicy, raw, "polling", converters)
 
 
+def _stories(reader: _Reader, raw: Any) -> StoryPolicy:
+    def num(minimum: float) -> Callable[[Any, str], float]:
+        return lambda value, key: reader.number(value, key, minimum)
+
+    def flag(value: Any, key: str) -> bool:
+        return bool(reader.typed(value, key, bool, "true or false"))
+
+    converters: dict[str, Callable[[Any, str], Any]] = {
+        "enabled": flag,
+        "window_hours": num(1),
+        "threshold": num(0),
+        "platform_weight": num(0),
+        "figure_weight": num(0),
+        "title_weight": num(0),
+        "topic_penalty": num(0),
+        "figures_for_full_weight": lambda v, k: reader.integer(v, k, 1),
+        "period_guard": flag,
+        "candidates": lambda v, k: reader.integer(v, k, 1),
+    }
+    return _dataclass_from(reader, StoryPolicy, raw, "stories", converters)
+
+
+def _story_updates(reader: _Reader, value: Any, key: str) -> int | str:
+    """Minutes between update messages about one story, or 'digest' (updates only ride along in a digest)."""
+    if value == "digest":
+        return "digest"
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise reader.fail(key, f"expected a number of minutes (>= 1) or 'digest', got {value!r}")
+    return value
+
+
+def _per(reader: _Reader, value: Any, key: str) -> Literal["article", "story"]:
+    if value not in ("article", "story"):
+        raise reader.fail(key, f"expected 'article' or 'story', got {value!r}")
+    return "story" if value == "story" else "article"
+
+
 def _pipeline(reader: _Reader, raw: Any) -> PipelineSettings:
     converters: dict[str, Callable[[Any, str], Any]] = {
         "batch_size": lambda v, k: reader.integer(v, k, 1),
@@ -224,6 +262,8 @@ def _alerts(reader: _Reader, raw: Any) -> tuple[AlertRule, ...]:
         "notify",
         "max_per_message",
         "spike",
+        "per",
+        "story_updates",
     }
     rules: list[AlertRule] = []
     names: set[str] = set()
@@ -255,6 +295,8 @@ def _alerts(reader: _Reader, raw: Any) -> tuple[AlertRule, ...]:
                 notify=notify,
                 max_per_message=reader.integer(entry.get("max_per_message", 20), f"{key}.max_per_message", 1),
                 spike=_spike(reader, entry.get("spike"), f"{key}.spike"),
+                per=_per(reader, entry.get("per", "article"), f"{key}.per"),
+                story_updates=_story_updates(reader, entry.get("story_updates", 60), f"{key}.story_updates"),
             )
         )
         if not notify:
@@ -280,6 +322,7 @@ _TOP_LEVEL = {
     "feeds",
     "alerts",
     "notifications",
+    "stories",
 }
 
 
@@ -305,6 +348,7 @@ def parse_config(text: str, path: Path) -> Config:
         feeds=_feeds(reader, top.get("feeds")),
         alerts=_alerts(reader, top.get("alerts")),
         notifications=_notifications(reader, top.get("notifications")),
+        stories=_stories(reader, top.get("stories")),
     )
 
 
