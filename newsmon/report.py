@@ -12,8 +12,10 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from core.settings import Config
+from newsmon import report_stories
 from storage.connection import Warehouse
 from storage.readmodels import report_rows
+from storage.stories import top_stories
 
 TOP_PLATFORMS = 8
 _STYLE = """
@@ -76,12 +78,13 @@ def _language_mix(rows: list[tuple[Any, ...]]) -> go.Figure:
 def collect(config: Config, days: int) -> dict[str, list[tuple[Any, ...]]]:
     since = datetime.now(UTC) - timedelta(days=days)
     with Warehouse(config.warehouse).reader() as con:
-        return report_rows(con, since)
+        return {**report_rows(con, since), "top_stories": top_stories(con, since)}
 
 
 def render(data: dict[str, list[tuple[Any, ...]]], days: int, generated: datetime) -> str:
     originals, copies, feeds = data["totals"][0] if data["totals"] else (0, 0, 0)
     sections = [
+        (report_stories.TITLE, report_stories.top_stories_html(data.get("top_stories", []))),
         ("Mentions per platform over time", _figure_html(_platforms_over_time(data["platform_days"]), True)),
         ("Topic mix per platform", _figure_html(_topic_mix(data["topic_mix"]), False)),
         ("Language mix", _figure_html(_language_mix(data["languages"]), False)),

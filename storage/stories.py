@@ -119,3 +119,18 @@ def story_titles(con: Connection, story_ids: Sequence[str]) -> dict[str, str]:
         "SELECT story_id, title FROM stories WHERE story_id IN (SELECT unnest(?))", [sorted(set(story_ids))]
     ).fetchall()
     return {str(r[0]): str(r[1]) for r in rows}
+
+
+def top_stories(con: Connection, since: datetime, limit: int = 20) -> list[tuple[object, ...]]:
+    """The stories seen since `since` that most sources carried: (title, languages, sources, first_seen,
+    first_url, article_count), most sources first."""
+    return con.execute(
+        """SELECT s.title, s.languages, list(DISTINCT a.source ORDER BY a.source) AS sources, s.first_seen,
+                  s.first_url, s.article_count
+           FROM stories AS s JOIN articles AS a USING (story_id)
+           WHERE s.last_seen >= ?
+           GROUP BY ALL
+           ORDER BY len(sources) DESC, s.article_count DESC, s.first_seen, s.title
+           LIMIT ?""",
+        [since, limit],
+    ).fetchall()

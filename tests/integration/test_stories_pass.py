@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
+from newsmon.config import load_config
 from newsmon.demo import SiteServer, WebhookReceiver, running, serve_site
 from newsmon.flow import monitor_pass
+from newsmon.report import write_report
 from tests import helpers
 from tests.helpers import query
 
@@ -114,6 +116,9 @@ def test_one_story_per_event_in_every_language_stable_across_passes(tmp_path: Pa
     pdd_q3 = next(r for r in rows if r[0] == stories["pdd24q3-zhcn-1"])
     assert pdd_q3[1] == 7 and set(pdd_q3[3]) == {"en", "ja", "ko", "zh-cn", "zh-tw"}
     assert pdd_q3[4] == "拼多多第三季度营收993.5亿元 同比增长44% 低于市场预期"  # the earliest article's title
+    report = write_report(load_config(config), tmp_path / "report.html", days=5000).read_text(encoding="utf-8")
+    section = report[report.index("<h2>Top stories</h2>") :].split("<h2>", 2)[1]
+    assert f'<a href="{pdd_q3[5]}">{pdd_q3[4]}</a>' in section and "en, ja, ko, zh-cn, zh-tw" in section
     top = query(tmp_path, "SELECT day, rank, story_id, languages FROM top_stories_daily WHERE rank = 1 ORDER BY day")
     assert {r[2] for r in top} <= set(after.values()) and len(top) >= 3
 
