@@ -4,7 +4,7 @@ warehouse's stories, and `per: story` alerts delivered through Apprise to a real
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,7 @@ def _item(article: dict[str, Any], path: str) -> str:
     )
 
 
-def write_site(site: Path, articles: list[dict[str, Any]], copies: list[dict[str, Any]] = ()) -> None:  # type: ignore[assignment]
+def write_site(site: Path, articles: list[dict[str, Any]], copies: Sequence[dict[str, Any]] = ()) -> None:
     """One RSS feed per language with these articles; `copies` appear again, byte-identical, in a
     'syndication' feed under another URL."""
     (site / "articles").mkdir(parents=True, exist_ok=True)
