@@ -47,8 +47,9 @@ def features_of(article: Article, embedding: npt.NDArray[np.float32]) -> StoryFe
 
 
 def _to_embed(articles: Sequence[Article], stored: dict[str, str]) -> list[Article]:
-    in_batch = {a.article_id for a in articles}
-    return [a for a in articles if a.duplicate_of is None or (a.duplicate_of not in in_batch | set(stored))]
+    """Originals, and copies of something without a story (a seed, an article from before stories)."""
+    has_story = {a.article_id for a in articles} | set(stored)
+    return [a for a in articles if a.duplicate_of is None or a.duplicate_of not in has_story]
 
 
 def assign_stories(con: Connection, articles: Sequence[Article], policy: StoryPolicy) -> StoryBatch:

@@ -32,23 +32,27 @@ def insert_story_features(con: Connection, members: Sequence[tuple[str, StoryFea
 
 
 def story_members(con: Connection, start: datetime, end: datetime) -> list[tuple[str, StoryFeatures]]:
-    """(story_id, features) of the members seen between `start` and `end`, oldest first."""
+    """(story_id, features) of the members seen between `start` and `end`, oldest first. Embeddings come
+    through numpy (tens of thousands of 512-float lists as Python objects would take seconds)."""
+    where = "FROM story_features AS f JOIN articles AS a USING (article_id) WHERE f.seen_at BETWEEN ? AND ?"
+    order = "ORDER BY f.seen_at, f.article_id"
     rows = con.execute(
-        """SELECT f.story_id, f.article_id, f.seen_at, f.embedding, a.platforms, a.topics, f.periods, f.figures,
-                  f.title_grams
-           FROM story_features AS f JOIN articles AS a USING (article_id)
-           WHERE f.seen_at BETWEEN ? AND ? ORDER BY f.seen_at, f.article_id""",
+        f"SELECT f.story_id, f.article_id, f.seen_at, a.platforms, a.topics, f.periods, f.figures, f.title_grams "
+        f"{where} {order}",
         [start, end],
     ).fetchall()
+    if not rows:
+        return []
+    vectors = con.execute(f"SELECT f.embedding {where} {order}", [start, end]).fetchnumpy()["embedding"]
     return [
         (
             str(r[0]),
             StoryFeatures(
-                str(r[1]), r[2], np.asarray(r[3], dtype=np.float32), frozenset(r[4]), frozenset(r[5]),
-                frozenset(r[6]), frozenset(r[7]), frozenset(r[8]),
+                str(r[1]), r[2], np.asarray(vector, dtype=np.float32), frozenset(r[3]), frozenset(r[4]),
+                frozenset(r[5]), frozenset(r[6]), frozenset(r[7]),
             ),
         )
-        for r in rows
+        for r, vector in zip(rows, vectors, strict=True)
     ]  # fmt: skip
 
 
