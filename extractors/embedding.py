@@ -9,6 +9,7 @@ articles costs a third less per article than one call per article (bench/RESULTS
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -21,6 +22,9 @@ LEAD_CHARS = 300  # title + this much of the text: the headline and the lead say
 
 class _Encoder(Protocol):
     def encode(self, texts: list[str]) -> npt.NDArray[np.float32]: ...
+
+
+_LOCK = threading.Lock()  # the model loads lazily on first encode: one thread loads it, others wait
 
 
 @functools.cache
@@ -41,4 +45,13 @@ def embed(texts: Sequence[str], threads: int = 1) -> npt.NDArray[np.float32]:
     """One L2-normalised row per text; an empty input gives a (0, 512) array."""
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
-    return np.asarray(_encoder(threads).encode(list(texts)), dtype=np.float32)
+    with _LOCK:
+        return np.asarray(_encoder(threads).encode(list(texts)), dtype=np.float32)
+
+
+def warm_up() -> threading.Thread:
+    """Load the model in a background thread (a pass starts it while pages are being extracted, so the load
+    is not paid inside the first store transaction)."""
+    thread = threading.Thread(target=embed, args=(["warm-up"],), name="newsmon-embedding-warm-up", daemon=True)
+    thread.start()
+    return thread

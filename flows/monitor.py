@@ -30,6 +30,7 @@ from core.records import ARTICLE_PREFIX, Article, FeedEntry, FeedPoll, FeedState
 from core.settings import AlertRule, Config, FeedConfig, StoryPolicy
 from extractors.article import TextLimits
 from extractors.classify import classifier_for
+from extractors.embedding import warm_up
 from extractors.seeds import SEED_SKIP_STEMS, parse_seed
 from flows.dedupe import catch_up, mark_duplicates, open_index
 from flows.extraction import Extraction, ProcessSettings, extraction_for
@@ -238,6 +239,8 @@ def _process_batches(
     extracted (in a thread that carries the flow's context), so the workers never wait for the writer."""
     size = config.pipeline.batch_size
     batches = [entries[start : start + size] for start in range(0, len(entries), size)]
+    if entries and writer.stories.enabled:
+        warm_up()  # the story model loads while the first batch is fetched and extracted
     limits = TextLimits(config.pipeline.min_text_chars, config.pipeline.max_text_chars)
     settings = ProcessSettings(limits, config.taxonomy_sources)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsmon-next-batch") as ahead:
