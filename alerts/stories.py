@@ -64,7 +64,9 @@ def _digest_id(rule: str, rows: Sequence[Row]) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
-def new_stories_message(rule: str, stories: Sequence[tuple[Row, list[Row]]], updates: Sequence[Row]) -> Message:
+def new_stories_message(
+    rule: str, stories: Sequence[tuple[Row, list[Row]]], updates: Sequence[Row], part: int = 1, parts: int = 1
+) -> Message:
     """One message for the stories that broke: each story's first article and the rest folded in; with
     `updates` (digest mode) a section of new articles of stories notified before."""
     noun = "story" if len(stories) == 1 else "stories"
@@ -74,7 +76,8 @@ def new_stories_message(rule: str, stories: Sequence[tuple[Row, list[Row]]], upd
         blocks += [f"• {r.item.title}\n  {r.item.url}\n  {_tags(r.item)}" for r in updates]
     body = "\n\n".join(blocks) + f"\n\n— alert rule “{rule}” (one message per story)"
     every = [row for first, more in stories for row in (first, *more)] + list(updates)
-    return Message(f"[newsmon] {rule}: {len(stories)} new {noun}", body, _digest_id(rule, every))
+    suffix = f" (part {part}/{parts})" if parts > 1 else ""
+    return Message(f"[newsmon] {rule}: {len(stories)} new {noun}{suffix}", body, _digest_id(rule, every))
 
 
 def update_message(rule: str, story_title: str, rows: Sequence[Row]) -> Message:
@@ -91,8 +94,10 @@ def plan_story_messages(
     last_sent: Mapping[str, datetime],
     titles: Mapping[str, str],
     now: datetime,
+    max_per_message: int = 20,
 ) -> list[Planned]:
-    """The messages to send now for one rule and channel; rows left out stay pending."""
+    """The messages to send now for one rule and channel (at most `max_per_message` stories in one); rows
+    left out stay pending."""
     by_story: dict[str, list[Row]] = {}
     for row in rows:
         by_story.setdefault(_story_of(row), []).append(row)
@@ -105,9 +110,11 @@ def plan_story_messages(
         later = {}
     else:
         carried = []
-    if stories:
-        message = new_stories_message(rule, stories, carried)
-        planned.append(Planned(message, [row for first, more in stories for row in (first, *more)] + carried))
+    chunks = [stories[i : i + max_per_message] for i in range(0, len(stories), max_per_message)]
+    for number, chunk in enumerate(chunks, start=1):
+        extra = carried if number == len(chunks) else []
+        message = new_stories_message(rule, chunk, extra, number, len(chunks))
+        planned.append(Planned(message, [row for first, more in chunk for row in (first, *more)] + extra))
     if isinstance(updates_every, int):
         for story_id, story_rows in later.items():
             sent = last_sent.get(story_id)

@@ -181,8 +181,10 @@ def _plan(
         wh.last_story_messages(con, rule.name, channel, stories),
         wh.story_titles(con, stories),
         datetime.now(UTC),
+        rule.max_per_message,
     )
-    return [(p.message, [r for r in rows if any(r is q for q in p.rows)]) for p in planned]
+    chosen = [{id(row) for row in p.rows} for p in planned]
+    return [(p.message, [r for r in rows if id(r) in ids]) for p, ids in zip(planned, chosen, strict=True)]
 
 
 def deliver_pending(warehouse: Warehouse, config: Config) -> DeliveryReport:

@@ -91,3 +91,14 @@ def test_bad_story_keys_name_key_and_problem(tmp_path: Path, text: str, message:
     path.write_text(BASE + text, encoding="utf-8")
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         load_config(path)
+
+
+def test_many_new_stories_are_split_at_max_per_message() -> None:
+    rows = [row("story", f"a{i}", f"s{i}") for i in range(5)] + [row("update", "x", "s0")]
+    planned = plan_story_messages("r", 60, rows, {}, {}, NOW, max_per_message=2)
+    assert [p.message.title for p in planned] == [
+        "[newsmon] r: 2 new stories (part 1/3)",
+        "[newsmon] r: 2 new stories (part 2/3)",
+        "[newsmon] r: 1 new story (part 3/3)",
+    ]
+    assert sorted(r.item.article_id for p in planned for r in p.rows) == ["a0", "a1", "a2", "a3", "a4", "x"]
