@@ -7,9 +7,12 @@ Each hand-off is one of these dataclasses; nothing else crosses a stage boundary
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
 
 TextSource = Literal["page", "feed"]
 ErrorKind = Literal["transient", "permanent", "refused"]
@@ -133,6 +136,7 @@ class Article:
     similarity: float | None = None
     fingerprint: Fingerprint | None = None
     tags: tuple[str, ...] = ()  # the tags of the feed it came from
+    story_id: str | None = None  # the story (same event across sources and languages) it belongs to
 
 
 @dataclass(frozen=True)
@@ -229,6 +233,35 @@ class DigestItem:
     platforms: tuple[str, ...]
     topics: tuple[str, ...]
     duplicate_of: str | None = None
+    story_id: str | None = None
+
+
+@dataclass(frozen=True)
+class StoryFeatures:
+    """What story matching needs of one article (extractors.stories; stored in `story_features`).
+
+    `embedding`: L2-normalised multilingual sentence embedding of title + lead (extractors.embedding).
+    `periods`: reporting quarters named ("Q3", fiscal "F-Q2"); `figures`: amounts and percentages normalised
+    across languages and units; `title_grams`: character bigrams of the folded title."""
+
+    article_id: str
+    published_at: datetime
+    embedding: npt.NDArray[np.float32] = field(compare=False, repr=False)
+    platforms: frozenset[str] = frozenset()
+    topics: frozenset[str] = frozenset()
+    periods: frozenset[str] = frozenset()
+    figures: frozenset[str] = frozenset()
+    title_grams: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class StoryAssignment:
+    """Where an article went: `story_id`, whether it founded the story, and the match score (None if new)."""
+
+    article_id: str
+    story_id: str
+    founded: bool
+    score: float | None = None
 
 
 # --- Sources (issue 18): discovery, sitemaps, OPML. Pure parsers return these; flows and the app use them.

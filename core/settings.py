@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from core.records import FeedKind
 
@@ -77,6 +77,10 @@ class AlertRule:
     max_per_message: int = at_least(1, 20)
     spike: SpikeSettings | None = None
     tags: tuple[str, ...] = ()  # any of the article's feed tags
+    # 'story': the first matching article of a story notifies; later ones are updates, at most one message
+    # per story every `story_updates` minutes, or with 'digest' only alongside the rule's next new stories.
+    per: Literal["article", "story"] = "article"
+    story_updates: int | str = 60
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,26 @@ class PipelineSettings:
 
 
 @dataclass(frozen=True)
+class StoryPolicy:
+    """How articles are grouped into stories (config `stories:`; extractors.stories). An article joins the
+    best story whose closest member, published at most `window_hours` away, scores >= `threshold`:
+    cosine of embeddings + platform_weight x Jaccard(platforms) + figure_weight x shared figures (full at
+    `figures_for_full_weight`) + title_weight x Jaccard(title bigrams) - topic_penalty (topics disjoint).
+    Defaults chosen on tests/data/stories (bench/RESULTS.md)."""
+
+    enabled: bool = True
+    window_hours: float = at_least(1, 72.0)
+    threshold: float = 0.7
+    platform_weight: float = 0.15
+    figure_weight: float = 0.25
+    title_weight: float = 0.3
+    topic_penalty: float = 0.1
+    figures_for_full_weight: int = at_least(1, 2)
+    period_guard: bool = True  # never join articles naming only other reporting quarters than the story's
+    candidates: int = at_least(1, 32)  # closest members (by cosine) scored in full per article
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     warehouse: Path
@@ -114,6 +138,7 @@ class Config:
     opml: tuple[Path, ...] = ()  # OPML files whose subscriptions are in `feeds` too (config `opml:`)
     # What loading the OPML files left out or merged ("subs.opml: skipped 'X': …"), shown by status and the pass.
     source_notes: tuple[str, ...] = ()
+    stories: StoryPolicy = field(default_factory=StoryPolicy)
     # (name, YAML text) of the bundled taxonomy and the user's `taxonomy:` file, merged in this order.
     taxonomy_sources: tuple[tuple[str, str], ...] = ()
     # IANA zone for times shown to people (status, report); None: TZ, else the machine's zone.

@@ -55,8 +55,10 @@ class StoryItem:
 
 @dataclass(frozen=True)
 class StoryRow:
-    """A story: an original (a stored article or a seed document) and the stored articles that copy it.
-    `items` are the story's stored articles, earliest first; `articles` counts those seen in the window."""
+    """A story: one event across sources and languages (the `stories` table), or, for articles stored
+    without a story (stories disabled, or stored before they existed), an original (a stored article or a
+    seed document) and the stored articles that copy it. `items` are the story's stored articles, earliest
+    first; `articles` counts those seen in the window; `languages` those it was reported in."""
 
     story_id: str
     title: str
@@ -65,6 +67,7 @@ class StoryRow:
     first_seen: datetime
     last_seen: datetime
     items: tuple[StoryItem, ...]
+    languages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

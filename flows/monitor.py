@@ -28,10 +28,11 @@ from prefect.context import get_run_context
 
 from core.errors import WarehouseError
 from core.records import ARTICLE_PREFIX, Article, FeedEntry, FeedPoll, FeedState, LinkEvent, PassSummary, SeedDocument
-from core.settings import AlertRule, Config, FeedConfig, PipelineSettings
+from core.settings import AlertRule, Config, FeedConfig, PipelineSettings, StoryPolicy
 from core.words import count_of
 from extractors.article import TextLimits
 from extractors.classify import classifier_for
+from extractors.embedding import warm_up
 from extractors.seeds import SEED_SKIP_STEMS, parse_seed
 from flows.dedupe import catch_up, mark_duplicates, open_index
 from flows.extraction import Extraction, ProcessSettings, extraction_for
@@ -42,6 +43,7 @@ from flows.pages import EntryResult, fetch_and_extract, unaccounted
 from flows.polling import failure_weight, is_due, next_poll_after_failure, next_poll_after_success
 from flows.progress import PassProgress, pass_progress
 from flows.sources import poll_sitemap
+from flows.stories import assign_stories, store_stories
 from storage import warehouse as wh
 from storage.lock import pass_lock
 from storage.lsh import LshIndex
@@ -150,6 +152,7 @@ class _Writer:
     index: LshIndex
     run_id: str
     rules: tuple[AlertRule, ...]
+    stories: StoryPolicy
     tags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # feed URL -> the feed's tags
 
 
@@ -161,7 +164,10 @@ def store_batch_task(writer: _Writer, articles: Sequence[Article], events: Seque
     with writer.warehouse.transaction() as con:
         fresh = wh.new_articles(con, articles)
         marked = mark_duplicates(fresh, writer.index, lambda ids: wh.document_texts(con, ids))
+        storied = assign_stories(con, marked, writer.stories)
+        marked = storied.articles
         high_water = wh.insert_articles(con, writer.run_id, marked, events, datetime.now(UTC))
+        store_stories(con, storied, datetime.now(UTC))
         queued = queue_matches(con, writer.rules, marked, writer.run_id)
         fault_point("in-store-transaction")
     fault_point("after-store")
@@ -258,6 +264,8 @@ def _process_batches(
     extracted (in a thread that carries the flow's context), so the workers never wait for the writer."""
     size = config.pipeline.batch_size
     batches = [entries[start : start + size] for start in range(0, len(entries), size)]
+    if entries and writer.stories.enabled:
+        warm_up()  # the story model loads while the first batch is fetched and extracted
     limits = TextLimits(config.pipeline.min_text_chars, config.pipeline.max_text_chars)
     settings = ProcessSettings(limits, config.taxonomy_sources)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsmon-next-batch") as ahead:
@@ -359,7 +367,9 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
                 fresh = count_of(len(entries), "new entry", "new entries")
                 logger.info("%s to fetch (%d already stored)", fresh, tally.entries_known)
                 progress.pages_planned(len(entries))
-                writer = _Writer(warehouse, index, run_id, config.alerts, {f.url: f.tags for f in config.feeds})
+                writer = _Writer(
+                    warehouse, index, run_id, config.alerts, config.stories, {f.url: f.tags for f in config.feeds}
+                )
                 _process_batches(config, writer, fetcher, entries, tally, extraction, progress)
                 _account_for(writer, entries, tally)
                 succeeded = [p for p in polls if p[0].outcome != "failed"]

@@ -24,6 +24,7 @@ import apprise
 from alerts.messages import Message, digest, spike_message
 from alerts.rules import compile_rules
 from alerts.spikes import find_spikes
+from alerts.stories import plan_story_messages
 from core.records import SPIKE_PREFIX, Article, DigestItem
 from core.settings import AlertRule, Config
 from storage import warehouse as wh
@@ -59,14 +60,35 @@ def channel_for(url: str) -> Channel:
 
 def queue_matches(con: Connection, rules: Sequence[AlertRule], articles: Sequence[Article], run_id: str) -> int:
     """Outbox rows for every (rule, article, channel) match, in the caller's (articles') transaction."""
-    keys = [
-        (compiled.rule.name, article.article_id, channel_for(url).label)
-        for compiled in compile_rules(tuple(rules))
-        for article in articles
-        if compiled.matches(article)
-        for url in compiled.rule.notify
-    ]
-    return wh.enqueue_notifications(con, keys, run_id, datetime.now(UTC)) if keys else 0
+    now = datetime.now(UTC)
+    queued = 0
+    for compiled in compile_rules(tuple(rules)):
+        matched = [a for a in articles if compiled.matches(a)]
+        if not matched:
+            continue
+        if compiled.rule.per == "story":
+            queued += _queue_story_matches(con, compiled.rule, matched, run_id, now)
+            continue
+        keys = [
+            (compiled.rule.name, a.article_id, channel_for(url).label) for a in matched for url in compiled.rule.notify
+        ]
+        queued += wh.enqueue_notifications(con, keys, run_id, now)
+    return queued
+
+
+def _queue_story_matches(
+    con: Connection, rule: AlertRule, articles: Sequence[Article], run_id: str, now: datetime
+) -> int:
+    """`per: story`: an article is 'story' (first match of its story on this channel) or 'update'."""
+    notified = wh.notified_stories(con, rule.name, [a.story_id for a in articles if a.story_id])
+    kinds: dict[str, list[tuple[str, str, str]]] = {"story": [], "update": []}
+    for article in articles:
+        story = article.story_id or article.article_id
+        for label in (channel_for(url).label for url in rule.notify):
+            kind = "update" if (story, label) in notified else "story"
+            notified.add((story, label))
+            kinds[kind].append((rule.name, article.article_id, label))
+    return sum(wh.enqueue_notifications(con, keys, run_id, now, kind) for kind, keys in kinds.items() if keys)
 
 
 def queue_spikes(con: Connection, rules: Sequence[AlertRule], run_id: str, now: datetime) -> int:
@@ -142,6 +164,29 @@ def _messages(
     return [*spikes, *digests]
 
 
+def _plan(
+    con: Connection,
+    rule: AlertRule,
+    channel: str,
+    rows: Sequence[DueNotification],
+    spike_info: Callable[[str], Message | None],
+) -> list[tuple[Message, list[DueNotification]]]:
+    if rule.per != "story":
+        return _messages(rule, rows, spike_info)
+    stories = [r.item.story_id for r in rows if r.item.story_id]
+    planned = plan_story_messages(
+        rule.name,
+        rule.story_updates,
+        rows,
+        wh.last_story_messages(con, rule.name, channel, stories),
+        wh.story_titles(con, stories),
+        datetime.now(UTC),
+        rule.max_per_message,
+    )
+    chosen = [{id(row) for row in p.rows} for p in planned]
+    return [(p.message, [r for r in rows if id(r) in ids]) for p, ids in zip(planned, chosen, strict=True)]
+
+
 def deliver_pending(warehouse: Warehouse, config: Config) -> DeliveryReport:
     """Send every due outbox row of the configured rules and channels; rows of removed rules stay queued."""
     rules = {rule.name: rule for rule in config.alerts}
@@ -163,7 +208,7 @@ def deliver_pending(warehouse: Warehouse, config: Config) -> DeliveryReport:
         plan = [
             (channels[channel], message, chunk)
             for (rule, channel), rows in grouped.items()
-            for message, chunk in _messages(rules[rule], rows, spike_info(rule))
+            for message, chunk in _plan(con, rules[rule], channel, rows, spike_info(rule))
         ]
     sent = failed = 0
     for channel, message, chunk in plan:

@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import apprise
@@ -28,6 +28,7 @@ from core.settings import (
     PipelineSettings,
     PollingPolicy,
     SpikeSettings,
+    StoryPolicy,
 )
 from core.validate import Converter, TreeReader, load_yaml, read_section
 from extractors.classify import classifier_for
@@ -164,11 +165,28 @@ def _rule(reader: TreeReader, item: Any, index: int, names: set[str]) -> AlertRu
         "notify": lambda value, k: tuple(_expand_env(reader, url, k) for url in reader.string_list(value, k)),
         "spike": lambda value, k: _spike(reader, value, k),
         "tags": lambda value, k: _tags(reader, value, k),
+        "per": lambda value, k: _per(reader, value, k),
+        "story_updates": lambda value, k: _story_updates(reader, value, k),
     }
     rule = read_section(reader, AlertRule, entry, key, special)
     if not rule.notify:
         raise reader.fail(f"{key}.notify", "a rule needs at least one Apprise URL to notify")
     return rule
+
+
+def _per(reader: TreeReader, value: Any, key: str) -> Literal["article", "story"]:
+    if value not in ("article", "story"):
+        raise reader.fail(key, f"expected 'article' or 'story', got {value!r}")
+    return "story" if value == "story" else "article"
+
+
+def _story_updates(reader: TreeReader, value: Any, key: str) -> int | str:
+    """Minutes between update messages about one story, or 'digest' (updates only ride along in a digest)."""
+    if value == "digest":
+        return "digest"
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise reader.fail(key, f"expected a number of minutes (>= 1) or 'digest', got {value!r}")
+    return value
 
 
 def _alerts(reader: TreeReader, raw: Any) -> tuple[AlertRule, ...]:
@@ -221,6 +239,7 @@ def parse_config(text: str, path: Path) -> Config:
         alerts=_alerts(reader, top.get("alerts")),
         notifications=read_section(reader, NotificationSettings, top.get("notifications"), "notifications"),
         timezone=_timezone(reader, top.get("timezone")),
+        stories=read_section(reader, StoryPolicy, top.get("stories"), "stories"),
     )
 
 

@@ -141,13 +141,17 @@ def _stories(stories: Sequence[StoryRow], zone: DisplayZone) -> str:
         rows.append(
             [
                 f"{title}<div class='muted'>{origin}</div>",
+                _e(", ".join(story.languages)),
                 _e(zone.show(first.seen_at)),
                 _e(story.articles),
                 ", ".join(shown) or '<span class="muted">none yet</span>',
             ]
         )
     return _table(
-        "stories", ["story (earliest article)", "first seen", "articles in window", "copies"], rows, "No articles."
+        "stories",
+        ["story (earliest article)", "languages", "first seen", "articles in window", "other articles and copies"],
+        rows,
+        "No articles.",
     )
 
 

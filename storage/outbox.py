@@ -19,16 +19,19 @@ class DueNotification:
     channel: str
     attempts: int
     item: DigestItem
+    kind: str = "article"  # 'article'; for `per: story` rules 'story' (its first match) or 'update'
 
     @property
     def article_id(self) -> str:
         return self.item.article_id
 
 
-def enqueue_notifications(con: Connection, keys: Sequence[tuple[str, str, str]], run_id: str, now: datetime) -> int:
+def enqueue_notifications(
+    con: Connection, keys: Sequence[tuple[str, str, str]], run_id: str, now: datetime, kind: str = "article"
+) -> int:
     """Outbox rows ('pending') for (rule, article_id, channel) keys not queued before. Returns how many."""
     before = con.execute("SELECT count(*) FROM notifications").fetchone()
-    rows = [(rule, article, channel, "pending", 0, now, now, run_id) for rule, article, channel in keys]
+    rows = [(rule, article, channel, "pending", 0, now, now, run_id, kind) for rule, article, channel in keys]
     insert_rows(con, "notifications", NOTIFICATION_COLUMNS, rows, skip_existing=True)
     after = con.execute("SELECT count(*) FROM notifications").fetchone()
     return int(after[0]) - int(before[0]) if after and before else 0
@@ -37,13 +40,13 @@ def enqueue_notifications(con: Connection, keys: Sequence[tuple[str, str, str]],
 def due_notifications(con: Connection, max_attempts: int) -> list[DueNotification]:
     """Pending rows and failed rows still under the attempt cap, with what the digest shows, oldest first."""
     rows = con.execute(
-        f"""SELECT n.rule, n.channel, n.attempts, {", ".join(DIGEST_SQL.values())}
+        f"""SELECT n.rule, n.channel, n.attempts, n.kind, {", ".join(DIGEST_SQL.values())}
            FROM notifications n LEFT JOIN articles a USING (article_id)
            WHERE n.status = 'pending' OR (n.status = 'failed' AND n.attempts < ?)
            ORDER BY n.created_at, n.rule, n.channel, a.seq NULLS LAST, n.article_id""",
         [max_attempts],
     ).fetchall()
-    return [DueNotification(r[0], r[1], r[2], digest_item(r[3:])) for r in rows]
+    return [DueNotification(r[0], r[1], r[2], digest_item(r[4:]), r[3]) for r in rows]
 
 
 def record_delivery(con: Connection, keys: Sequence[tuple[str, str, str]], error: str | None, now: datetime) -> None:

@@ -122,40 +122,43 @@ WITH RECURSIVE chain (article_id, original, depth) AS (
 ),
 roots AS (SELECT article_id, arg_max(original, depth) AS story_id FROM chain GROUP BY article_id),
 members AS (
-    SELECT a.article_id, coalesce(r.story_id, a.article_id) AS story_id, a.url, a.source, a.title,
-           coalesce(a.published_at, a.fetched_at) AS seen_at
+    SELECT a.article_id, coalesce(a.story_id, r.story_id, a.article_id) AS story_id, a.url, a.source, a.title,
+           a.language, coalesce(a.published_at, a.fetched_at) AS seen_at
     FROM articles AS a LEFT JOIN roots AS r USING (article_id)
 ),
-stories AS (
+story_members AS (
     SELECT story_id,
            count(*) FILTER (WHERE seen_at >= $since) AS articles,
            min(seen_at) AS first_seen,
            max(seen_at) AS last_seen,
            list(struct_pack(article_id := article_id, url := url, source := source, title := title,
-                            seen_at := seen_at) ORDER BY seen_at, article_id) AS items
+                            seen_at := seen_at) ORDER BY seen_at, article_id) AS items,
+           list(DISTINCT language ORDER BY language) FILTER (WHERE language IS NOT NULL) AS languages
     FROM members GROUP BY story_id
     HAVING count(*) FILTER (WHERE seen_at >= $since) > 0
 )
-SELECT s.story_id, coalesce(sd.title, s.items[1].title) AS title, sd.seed_id IS NOT NULL AS from_seed,
-       s.articles, s.first_seen, s.last_seen, s.items
-FROM stories AS s LEFT JOIN seed_documents AS sd ON sd.seed_id = s.story_id
+SELECT s.story_id, coalesce(st.title, sd.title, s.items[1].title) AS title, sd.seed_id IS NOT NULL AS from_seed,
+       s.articles, s.first_seen, s.last_seen, s.items, s.languages
+FROM story_members AS s LEFT JOIN seed_documents AS sd ON sd.seed_id = s.story_id
+LEFT JOIN stories AS st ON st.story_id = s.story_id
 ORDER BY s.articles + CASE WHEN sd.seed_id IS NULL THEN 0 ELSE 1 END DESC, s.last_seen DESC, s.story_id
 LIMIT $limit
 """
 
 
 def top_stories(con: Connection, since: datetime, limit: int) -> list[StoryRow]:
-    """Stories with articles seen in the window, the most versions first (a seed original counts as one).
-    A story is a duplicate cluster: its original (a stored article, or a seed document) and every stored
-    copy, following duplicate_of chains. (When the warehouse has a stories table, this reads it instead.)"""
+    """Stories with articles seen in the window, the most articles first (a seed original counts as one).
+    A story is the article's `story_id` (one event across sources and languages, titled by the `stories`
+    table); an article without one falls back to its duplicate cluster: its original (a stored article, or
+    a seed document) and every stored copy, following duplicate_of chains."""
     rows = con.execute(_STORIES, {"since": since, "limit": limit}).fetchall()
     return [_story(row) for row in rows]
 
 
 def _story(row: tuple[Any, ...]) -> StoryRow:
-    story_id, title, from_seed, articles, first_seen, last_seen, items = row
+    story_id, title, from_seed, articles, first_seen, last_seen, items, languages = row
     stored = tuple(StoryItem(i["article_id"], i["url"], i["source"], i["title"], i["seen_at"]) for i in items)
-    return StoryRow(story_id, title, bool(from_seed), articles, first_seen, last_seen, stored)
+    return StoryRow(story_id, title, bool(from_seed), articles, first_seen, last_seen, stored, tuple(languages or ()))
 
 
 def feed_volumes(con: Connection, since: datetime) -> list[FeedVolumeRow]:

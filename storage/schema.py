@@ -258,4 +258,62 @@ COMMENT ON COLUMN feed_health.tags IS 'The source''s tags.';
 
 MIGRATIONS += ((6, "sources: articles.tags, feeds.kind and feeds.tags, shown by the views", _SOURCES),)
 
+_STORIES = """
+ALTER TABLE articles ADD COLUMN story_id VARCHAR;
+ALTER TABLE notifications ADD COLUMN kind VARCHAR NOT NULL DEFAULT 'article';
+CREATE TABLE stories (
+    story_id         VARCHAR PRIMARY KEY,
+    first_seen       TIMESTAMPTZ NOT NULL,
+    last_seen        TIMESTAMPTZ NOT NULL,
+    title            VARCHAR NOT NULL,
+    first_article_id VARCHAR NOT NULL,
+    first_url        VARCHAR NOT NULL,
+    languages        VARCHAR[] NOT NULL,
+    platforms        VARCHAR[] NOT NULL,
+    topics           VARCHAR[] NOT NULL,
+    article_count    INTEGER NOT NULL,
+    source_count     INTEGER NOT NULL,
+    updated_at       TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE story_features (
+    article_id VARCHAR PRIMARY KEY,
+    story_id   VARCHAR NOT NULL,
+    seen_at    TIMESTAMPTZ NOT NULL,
+    embedding  FLOAT[] NOT NULL,
+    periods    VARCHAR[] NOT NULL,
+    figures    VARCHAR[] NOT NULL,
+    title_grams VARCHAR[] NOT NULL
+);
+"""
+
+_STORY_VIEWS = """
+CREATE OR REPLACE VIEW top_stories_daily AS
+WITH daily AS (
+    SELECT CAST(coalesce(a.published_at, a.fetched_at) AS DATE) AS day, a.story_id,
+           count(*) AS articles, count(DISTINCT a.source) AS source_count,
+           list(DISTINCT a.source ORDER BY a.source) AS sources,
+           list(DISTINCT a.language ORDER BY a.language) AS languages
+    FROM articles AS a WHERE a.story_id IS NOT NULL
+    GROUP BY ALL
+)
+SELECT d.day, row_number() OVER (PARTITION BY d.day ORDER BY d.source_count DESC, d.articles DESC, s.first_seen,
+                                 s.story_id) AS rank,
+       d.story_id, s.title, d.articles, d.source_count, d.sources, d.languages, s.first_seen, s.first_url,
+       s.article_count AS articles_total
+FROM daily AS d JOIN stories AS s USING (story_id);
+COMMENT ON VIEW top_stories_daily IS
+    'Stories per day (of published, else fetched time) ranked by how many sources, then articles, carried them.';
+COMMENT ON COLUMN top_stories_daily.rank IS '1 = the story most sources reported that day.';
+COMMENT ON COLUMN top_stories_daily.articles IS 'Articles of the story that day (duplicates included).';
+COMMENT ON COLUMN top_stories_daily.sources IS 'Sources (site or feed names) that carried it that day.';
+COMMENT ON COLUMN top_stories_daily.languages IS 'Languages it was reported in that day.';
+COMMENT ON COLUMN top_stories_daily.first_url IS 'URL of the earliest article of the story.';
+"""
+
+MIGRATIONS += (
+    (7, "stories: stories, story_features, articles.story_id, notifications.kind", _STORIES),
+    (8, "index on articles.story_id", "CREATE INDEX articles_story ON articles (story_id);"),
+    (9, "analyst view: top_stories_daily", _STORY_VIEWS),
+)
+
 LATEST_VERSION = MIGRATIONS[-1][0]

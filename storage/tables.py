@@ -20,7 +20,9 @@ MENTION_COLUMNS = ("article_id", *MENTION_FIELDS, "run_id")
 LINK_EVENT_FIELDS = tuple(f.name for f in fields(LinkEvent))
 LINK_EVENT_COLUMNS = ("run_id", *LINK_EVENT_FIELDS, "recorded_at")
 SEED_COLUMNS = ("seed_id", "title", "text", "language", "platforms", "topics", "content_hash", "loaded_at")
-NOTIFICATION_COLUMNS = ("rule", "article_id", "channel", "status", "attempts", "created_at", "updated_at", "run_id")
+NOTIFICATION_COLUMNS = (
+    "rule", "article_id", "channel", "status", "attempts", "created_at", "updated_at", "run_id", "kind",
+)  # fmt: skip
 SPIKE_COLUMNS = ("rule", "platform", "day", "count", "mean", "stdev", "detected_at")
 # The counters of a pass summary that `runs` stores (every int field, plus the status).
 RUN_SUMMARY_COLUMNS = tuple(f.name for f in fields(PassSummary) if f.name == "status" or f.type in (int, "int"))
@@ -34,6 +36,7 @@ DIGEST_SQL = {
     "platforms": "coalesce(a.platforms, [])",
     "topics": "coalesce(a.topics, [])",
     "duplicate_of": "a.duplicate_of",
+    "story_id": "a.story_id",
 }
 assert tuple(DIGEST_SQL) == tuple(f.name for f in fields(DigestItem)), "DIGEST_SQL must follow DigestItem"
 

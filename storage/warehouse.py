@@ -2,7 +2,8 @@
 
 The code lives by concern: storage.connection (file, migrations, transactions, sidecar paths),
 storage.articles, storage.feeds (feeds and runs), storage.outbox (notifications and spikes) and
-storage.readmodels (status, report, export, demo queries); storage.tables holds the column lists.
+storage.readmodels (status, report, export, demo queries), storage.stories (story state and read models);
+storage.tables holds the column lists.
 """
 
 from __future__ import annotations
@@ -48,6 +49,15 @@ from storage.readmodels import (
     export_tables,
     show_queries,
 )
+from storage.stories import (
+    insert_story_features,
+    last_story_messages,
+    notified_stories,
+    refresh_stories,
+    stories_of,
+    story_members,
+    story_titles,
+)
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -67,18 +77,25 @@ __all__ = [
     "index_path",
     "insert_articles",
     "insert_rows",
+    "insert_story_features",
     "known_urls",
     "label_seeds",
+    "last_story_messages",
     "load_seeds",
     "lock_path",
     "mark_feed_skipped",
     "max_seq",
     "new_articles",
+    "notified_stories",
     "record_delivery",
     "record_feed_poll",
     "record_spike",
+    "refresh_stories",
     "seed_texts",
     "show_queries",
     "spike_details",
     "start_run",
+    "stories_of",
+    "story_members",
+    "story_titles",
 ]

@@ -148,7 +148,7 @@ def test_report_renders_in_chromium_with_the_documented_numbers(warehouse: tuple
 
     stories = _rows(dom, "stories")
     assert stories and all(row.xpath("./td[1]//a[starts-with(@href, 'http')]") for row in stories)
-    linked_copies = {a.get("href") for row in stories for a in row.xpath("./td[4]//a")}
+    linked_copies = {a.get("href") for row in stories for a in row.xpath("./td[5]//a")}
     assert copies and {url for (url,) in copies} <= linked_copies, "every copy is linked from its story"
 
     runs = _rows(dom, "runs")

@@ -67,9 +67,14 @@ def check_consistent_after_recovery(tmp_path: Path, config: Path, receiver: Webh
         ).fetchone()
         outbox = con.execute("SELECT status, count(*) FROM notifications GROUP BY ALL").fetchall()
         statuses = [s for (s,) in con.execute("SELECT status FROM runs ORDER BY started_at").fetchall()]
+        storyless, stories = con.execute(
+            "SELECT count(*) FILTER (story_id IS NULL), count(DISTINCT story_id) FROM articles"
+        ).fetchone() or (None, None)
+        story_rows = con.execute("SELECT sum(article_count), count(*) FROM stories").fetchone()
     finally:
         con.close()
     assert counts == (ENTRIES, ENTRIES, ENTRIES)
+    assert storyless == 0 and story_rows == (ENTRIES, stories), "every article in a story, stories in step"
     assert matched is not None and outbox == [("sent", matched[0])]
     listed = [line for m in receiver.received for line in str(m["message"]).splitlines() if line.startswith("• ")]
     assert len(listed) == matched[0], "each matching article is notified exactly once"
