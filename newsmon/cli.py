@@ -120,15 +120,16 @@ def cmd_export(args: argparse.Namespace) -> int:
         since = date.fromisoformat(args.since) if args.since else None
     except ValueError:
         return _fail(f"--since: {args.since!r} is not a date like 2026-11-01", EXIT_CONFIG)
-    from storage.readmodels import read_back_sql
+    from storage.readmodels import export_column_types, read_back_sql
     from storage.warehouse import Warehouse, export_tables
 
     out = Path(args.out or f"{config.warehouse.stem}-export")
     with Warehouse(config.warehouse).reader() as con:
         written = export_tables(con, out.resolve(), args.format, since)
+        types = export_column_types(con, "articles")
     for table, rows in written.items():
         print(f"{table}: {rows} rows -> {out / table}/day=YYYY-MM-DD/")
-    print(f"read back: {read_back_sql(out, 'articles', args.format)}")
+    print(f"read back: {read_back_sql(out, 'articles', args.format, types)}")
     return EXIT_OK
 
 

@@ -11,7 +11,7 @@ runs on a DuckDB file or a DuckLake catalog alike.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -123,7 +123,7 @@ WITH RECURSIVE chain (article_id, original, depth) AS (
 roots AS (SELECT article_id, arg_max(original, depth) AS story_id FROM chain GROUP BY article_id),
 members AS (
     SELECT a.article_id, coalesce(a.story_id, r.story_id, a.article_id) AS story_id, a.url, a.source, a.title,
-           a.language, coalesce(a.published_at, a.fetched_at) AS seen_at
+           a.language, a.duplicate_of, coalesce(a.published_at, a.fetched_at) AS seen_at
     FROM articles AS a LEFT JOIN roots AS r USING (article_id)
 ),
 story_members AS (
@@ -133,13 +133,14 @@ story_members AS (
            max(seen_at) AS last_seen,
            list(struct_pack(article_id := article_id, url := url, source := source, title := title,
                             seen_at := seen_at) ORDER BY seen_at, article_id) AS items,
-           list(DISTINCT language ORDER BY language) FILTER (WHERE language IS NOT NULL) AS languages
+           list(DISTINCT language ORDER BY language) FILTER (WHERE language IS NOT NULL) AS languages,
+           arg_min(duplicate_of, (seen_at, article_id)) AS first_copy_of
     FROM members GROUP BY story_id
     HAVING count(*) FILTER (WHERE seen_at >= $since) > 0
 )
 SELECT s.story_id, coalesce(st.title, sd.title, s.items[1].title) AS title, sd.seed_id IS NOT NULL AS from_seed,
        s.articles, s.first_seen, s.last_seen, s.items, s.languages
-FROM story_members AS s LEFT JOIN seed_documents AS sd ON sd.seed_id = s.story_id
+FROM story_members AS s LEFT JOIN seed_documents AS sd ON sd.seed_id IN (s.story_id, s.first_copy_of)
 LEFT JOIN stories AS st ON st.story_id = s.story_id
 ORDER BY s.articles + CASE WHEN sd.seed_id IS NULL THEN 0 ELSE 1 END DESC, s.last_seen DESC, s.story_id
 LIMIT $limit
@@ -272,24 +273,23 @@ def show_queries(warehouse: Path, queries: tuple[tuple[str, str], ...], max_widt
 
 
 EXPORT_FORMATS = ("parquet", "csv")
-# CSV carries no types: DuckDB writes VARCHAR[] as `[amazon, temu]` and detects the rest from the values,
-# so a day whose `similarity` is empty everywhere reads as VARCHAR. Reading with these types restores the
-# warehouse's (list elements are slugs: no commas or brackets).
-CSV_TYPES: dict[str, dict[str, str]] = {
-    "articles": {
-        "platforms": "VARCHAR[]", "topics": "VARCHAR[]", "published_at": "TIMESTAMPTZ",
-        "fetched_at": "TIMESTAMPTZ", "similarity": "DOUBLE", "seq": "BIGINT",
-    },
-    "mentions": {"position": "INTEGER"},
-}  # fmt: skip
 
 
-def read_back_sql(folder: Path, table: str, fmt: str) -> str:
-    """The query that reads an export back with the warehouse's column types (plus `day`)."""
+def read_back_sql(folder: Path, table: str, fmt: str, types: Mapping[str, str]) -> str:
+    """The query that reads an export back with the warehouse's column types (plus `day`). CSV carries no
+    types: DuckDB writes VARCHAR[] as `[amazon, temu]` and detects the rest from the values (a day whose
+    `similarity` is empty everywhere reads as VARCHAR), so the CSV query names every column's type, as
+    `export_column_types` reads them from the warehouse (list elements are slugs: no commas or brackets)."""
     if fmt == "parquet":
         return f"SELECT * FROM read_parquet('{folder}/{table}/*/*.parquet', hive_partitioning = true)"
-    types = ", ".join(f"'{column}': '{kind}'" for column, kind in CSV_TYPES[table].items())
-    return f"SELECT * FROM read_csv('{folder}/{table}/*/*.csv', hive_partitioning = true, types = {{{types}}})"
+    listed = ", ".join(f"'{column}': '{kind}'" for column, kind in types.items())
+    return f"SELECT * FROM read_csv('{folder}/{table}/*/*.csv', hive_partitioning = true, types = {{{listed}}})"
+
+
+def export_column_types(con: Connection, table: str) -> dict[str, str]:
+    """Column -> DuckDB type of an exported table, as the warehouse has them (without the `day` partition)."""
+    rows = con.execute(f"DESCRIBE {_EXPORTS[table]}").fetchall()
+    return {str(name): str(kind) for name, kind, *_ in rows if name != "day"}
 
 
 _EXPORTS = {
