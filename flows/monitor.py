@@ -81,7 +81,7 @@ class _Tally:
             articles_duplicate=sum(1 for a in self.new if a.duplicate_of is not None),
             links_refused=kinds["refused"],
             pages_failed=kinds["page_failed"],
-            entries_dropped=kinds["too_short"] + kinds["invalid_url"] + kinds["over_limit"],
+            entries_dropped=kinds["too_short"] + kinds["invalid_url"] + kinds["over_limit"] + kinds["entry_failed"],
             notifications_sent=self.notifications_sent,
             notifications_failed=self.notifications_failed,
             new_by_language=_ranked(languages),

@@ -14,9 +14,10 @@ TextSource = Literal["page", "feed"]
 ErrorKind = Literal["transient", "permanent", "refused"]
 RunStatus = Literal["running", "completed", "failed", "aborted"]
 FeedOutcome = Literal["ok", "unchanged", "failed", "skipped"]
-LinkOutcome = Literal["refused", "page_failed", "too_short", "invalid_url", "over_limit"]
+# entry_failed: handling this one entry raised (hostile input or a bug); the rest of the feed and pass go on.
+LinkOutcome = Literal["refused", "page_failed", "too_short", "invalid_url", "over_limit", "entry_failed"]
 # Link outcomes after which the entry is never tried again (the rest are retried on the next pass).
-PERMANENT_LINK_OUTCOMES: frozenset[str] = frozenset({"too_short", "invalid_url"})
+PERMANENT_LINK_OUTCOMES: frozenset[str] = frozenset({"too_short", "invalid_url", "entry_failed"})
 
 
 @dataclass(frozen=True)
