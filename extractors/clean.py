@@ -13,6 +13,8 @@ import unicodedata
 
 import regex
 
+from core.text import fold_for_matching
+
 # Invisible and bidirectional formatting characters (UAX #9: marks, embeddings, overrides, isolates); the
 # zero-width joiner is handled by _STRAY_ZWJ.
 _INVISIBLE = re.compile("[\u00ad\u061c\u200b\u200c\u200e\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]")
@@ -78,11 +80,6 @@ def normalize_text(text: str) -> str:
         if line or (out and out[-1]):
             out.append(line)
     return "\n".join(out).strip()
-
-
-def fold_for_matching(text: str) -> str:
-    """Width-, case- and compatibility-folded text (full-width １６８８ -> 1688) for matching and hashing."""
-    return unicodedata.normalize("NFKC", text).casefold()
 
 
 def _is_junk_line(line: str) -> bool:

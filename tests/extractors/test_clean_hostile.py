@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.records import Article, FeedEntry
 from extractors.article import TextLimits, build_article
 from extractors.clean import clean_text, normalize_text
-from newsmon.records import Article, FeedEntry
 
 ZWJ = "\u200d"
 # Every bidirectional formatting character of Unicode (UAX #9): embeddings, overrides, isolates, marks.

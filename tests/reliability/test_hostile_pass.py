@@ -7,13 +7,14 @@ from __future__ import annotations
 import random
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows.monitor import monitor_pass
 from newsmon.demo import serve_site
+from newsmon.flow import monitor_pass
 from tests.conftest import DATA
 from tests.helpers import query, write_config
 
@@ -70,7 +71,7 @@ _HOSTILE = st.one_of(
 )
 
 
-def _run_pass(folder: Path, hostile: list[bytes]) -> dict[str, object]:
+def _run_pass(folder: Path, hostile: list[bytes]) -> dict[str, Any]:
     site = folder / "site"
     (site / "feeds").mkdir(parents=True)
     for number in range(3):
@@ -85,9 +86,9 @@ def _run_pass(folder: Path, hostile: list[bytes]) -> dict[str, object]:
         return monitor_pass(str(config))
 
 
-def _assert_isolated(folder: Path, summary: dict[str, object], hostile: list[bytes]) -> None:
+def _assert_isolated(folder: Path, summary: dict[str, Any], hostile: list[bytes]) -> None:
     assert summary["status"] == "completed"
-    assert summary["feeds_ok"] + summary["feeds_failed"] == 3 + len(hostile)  # type: ignore[operator]
+    assert summary["feeds_ok"] + summary["feeds_failed"] == 3 + len(hostile)
     good = query(folder, "SELECT count(*) FROM articles WHERE feed_url LIKE '%/good_.xml'")
     assert good == [(6,)], "every good feed's articles are stored"
     unexplained = query(
