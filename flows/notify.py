@@ -14,10 +14,12 @@ import functools
 import hashlib
 import os
 import signal
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import apprise
 
@@ -29,6 +31,7 @@ from core.settings import AlertRule, Config
 from storage import warehouse as wh
 from storage.warehouse import Connection, DueNotification, Warehouse
 
+T = TypeVar("T")
 FAULT_POINT_VARIABLE = "NEWSMON_FAULT_POINT"
 
 
@@ -99,12 +102,44 @@ def send(url: str, message: Message, timeout: float) -> str | None:
         headers["X-Newsmon-Digest"] = message.digest_id  # lets a receiver drop a re-send
     notifier = apprise.Apprise()
     notifier.add(plugin)
-    with apprise.LogCapture(level=apprise.logging.WARNING) as captured:  # type: ignore[no-untyped-call]
-        delivered = notifier.notify(body=message.body, title=message.title)
+    outcome = _within(timeout, lambda: _notify(notifier, message))
+    if outcome is None:
+        return (
+            f"no answer within {timeout:g} s (the receiver may still process it; a re-send carries the same "
+            "X-Newsmon-Digest id)"
+        )
+    delivered, log = outcome
     if delivered:
         return None
-    lines = [line.split(" - ", 2)[-1].strip() for line in captured.getvalue().splitlines() if line.strip()]
+    lines = [line.split(" - ", 2)[-1].strip() for line in log.splitlines() if line.strip()]
     return ("; ".join(lines) or "delivery failed")[:500].replace(url, "<channel>")
+
+
+def _notify(notifier: apprise.Apprise, message: Message) -> tuple[bool, str]:
+    with apprise.LogCapture(level=apprise.logging.WARNING) as captured:  # type: ignore[no-untyped-call]
+        delivered = bool(notifier.notify(body=message.body, title=message.title))
+    return delivered, str(captured.getvalue())
+
+
+def _within(seconds: float, work: Callable[[], T]) -> T | None:
+    """`work()`'s result, or None if it has not finished `seconds` after the start. Apprise bounds each socket
+    operation only, so a receiver trickling its answer would hold the pass; the work runs in a daemon thread
+    that is abandoned (and dies with the process) when the time is up. An exception in `work` is re-raised."""
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as exc:  # handed to the caller below
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="newsmon-notify", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if failure:
+        raise failure[0]
+    return outcome[0] if outcome else None
 
 
 SAMPLE = DigestItem(
