@@ -15,7 +15,7 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 
-from core.errors import WarehouseError
+from core.errors import NoFeedRead, WarehouseError
 from core.records import ARTICLE_PREFIX, Article, FeedEntry, FeedPoll, FeedState, LinkEvent, PassSummary, SeedDocument
 from core.settings import AlertRule, Config, FeedConfig
 from extractors.article import TextLimits
@@ -333,8 +333,19 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
             extraction.close()
             index.close()
         summary = tally.summary(run_id, "completed")
-        _finish(warehouse, summary, None)
+        outage = _total_outage(summary)
+        _finish(warehouse, replace(summary, status="failed") if outage else summary, outage)
+    if outage:
+        raise NoFeedRead(outage, replace(summary, status="failed"))
     return summary
+
+
+def _total_outage(summary: PassSummary) -> str | None:
+    """Why the pass failed although it ran to the end: feeds were polled and not one could be read."""
+    polled = summary.feeds_ok + summary.feeds_unchanged + summary.feeds_failed
+    if polled == 0 or summary.feeds_failed < polled:
+        return None
+    return f"no feed could be read: all {polled} polled feeds failed (see `newsmon status` for each error)"
 
 
 @task(name="deliver-alerts", cache_policy=NO_CACHE)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 # Nothing heavy at import time: `newsmon run` starts Prefect's temporary server before importing the rest.
-from core.errors import ConfigError, NewsmonError
+from core.errors import ConfigError, NewsmonError, NoFeedRead
 from newsmon.prefect_server import hand_over, start_early
 
 if TYPE_CHECKING:
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
+EXIT_NO_FEED_READ = 3  # the pass ran but not one polled feed could be read (a total outage)
 
 
 def _prefect_defaults() -> None:
@@ -52,6 +53,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     hand_over(early_server)
     try:
         result = monitor_pass(str(config.path), poll_all=args.all)
+    except NoFeedRead as outage:
+        print(format_summary(outage.summary, time.monotonic() - started))
+        return _fail(f"pass failed: {outage}", EXIT_NO_FEED_READ)
     except (NewsmonError, OSError) as exc:
         return _fail(f"pass failed: {exc}", EXIT_FAILED)
     print(format_summary(summary_from_dict(result), time.monotonic() - started))
