@@ -51,6 +51,10 @@ class WarehouseMissing(WarehouseError, PermanentError):
     """The warehouse file does not exist yet: run a pass first."""
 
 
+class WarehouseCorrupt(WarehouseError, PermanentError):
+    """The warehouse file is damaged (truncated, overwritten) or is not a DuckDB file at all."""
+
+
 class WarehouseVersionError(WarehouseError, PermanentError):
     """The warehouse was written by a newer newsmon: upgrade newsmon."""
 
