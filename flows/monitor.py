@@ -30,7 +30,7 @@ from core.settings import AlertRule, Config, FeedConfig
 from extractors.article import TextLimits
 from extractors.classify import classifier_for
 from extractors.seeds import SEED_SKIP_STEMS, parse_seed
-from flows.dedupe import catch_up, mark_duplicates, open_index
+from flows.dedupe import mark_duplicates, open_caught_up
 from flows.extraction import Extraction, ProcessSettings, extraction_for
 from flows.feeds import poll_feed
 from flows.http import HttpFetcher
@@ -277,10 +277,9 @@ def _prepare(warehouse: Warehouse, config: Config, run_id: str, now: datetime) -
 
 
 def _open_index(warehouse: Warehouse) -> LshIndex:
-    index = open_index(warehouse.path)
-    with warehouse.session() as con:
-        added, rebuilt = catch_up(index, con)
     logger = get_run_logger()
+    with warehouse.session() as con:
+        index, added, rebuilt = open_caught_up(warehouse.path, con, logger.warning)
     if rebuilt:
         logger.warning("the near-duplicate index was ahead of the warehouse (a restored backup?): rebuilt it")
     if added:
