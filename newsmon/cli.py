@@ -30,7 +30,8 @@ def _prefect_defaults() -> None:
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"newsmon: {message}", file=sys.stderr)
+    """One line on stderr, whatever the message holds."""
+    print(f"newsmon: {' '.join(message.split())}", file=sys.stderr)
     return code
 
 

@@ -6,8 +6,10 @@ written as ${ENV_VAR} and are expanded from the environment at load time.
 
 from __future__ import annotations
 
+import math
 import os
 import re
+import reprlib
 from collections.abc import Callable, Mapping
 from dataclasses import fields, replace
 from pathlib import Path
@@ -38,6 +40,17 @@ T = TypeVar("T")
 _ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
+MAX_CONFIG_BYTES = 10 * 1024 * 1024
+_BRIEF = reprlib.Repr()  # keyword arguments only from Python 3.12 on
+_BRIEF.maxlevel, _BRIEF.maxlist, _BRIEF.maxdict, _BRIEF.maxstring, _BRIEF.maxother, _BRIEF.maxlong = 2, 4, 4, 60, 60, 40
+
+
+def brief(value: Any) -> str:
+    """A short repr for error messages, built in bounded time and memory (a YAML alias bomb is a tiny file
+    whose full repr is gigabytes)."""
+    return _BRIEF.repr(value)
+
+
 class _Reader:
     """Walks the YAML tree and turns every problem into a ConfigError naming the key."""
 
@@ -51,7 +64,7 @@ class _Reader:
         if value is None:
             return {}
         if not isinstance(value, Mapping):
-            raise self.fail(key, f"expected a mapping, got {type(value).__name__} {value!r:.60}")
+            raise self.fail(key, f"expected a mapping, got {type(value).__name__} {brief(value)}")
         for name in value:
             if name not in allowed:
                 where = f"{key}.{name}" if key else str(name)
@@ -60,21 +73,26 @@ class _Reader:
 
     def typed(self, value: Any, key: str, kind: type[T] | tuple[type, ...], what: str) -> Any:
         if isinstance(value, bool) and kind is not bool:
-            raise self.fail(key, f"expected {what}, got {value!r}")
+            raise self.fail(key, f"expected {what}, got {brief(value)}")
         if not isinstance(value, kind):
-            raise self.fail(key, f"expected {what}, got {value!r:.80}")
+            raise self.fail(key, f"expected {what}, got {brief(value)}")
         return value
 
     def number(self, value: Any, key: str, minimum: float = 0.0) -> float:
-        number = float(self.typed(value, key, (int, float), "a number"))
+        try:
+            number = float(self.typed(value, key, (int, float), "a number"))
+        except OverflowError:
+            raise self.fail(key, f"expected a number of seconds or bytes, got {brief(value)}") from None
+        if not math.isfinite(number):
+            raise self.fail(key, f"must be a finite number, got {brief(value)}")
         if number < minimum:
-            raise self.fail(key, f"must be at least {minimum:g}, got {value!r}")
+            raise self.fail(key, f"must be at least {minimum:g}, got {brief(value)}")
         return number
 
     def integer(self, value: Any, key: str, minimum: int = 0) -> int:
         number = int(self.typed(value, key, int, "a whole number"))
         if number < minimum:
-            raise self.fail(key, f"must be at least {minimum}, got {value!r}")
+            raise self.fail(key, f"must be at least {minimum}, got {brief(value)}")
         return number
 
     def text(self, value: Any, key: str) -> str:
@@ -285,12 +303,28 @@ _TOP_LEVEL = {
 
 def parse_config(text: str, path: Path) -> Config:
     reader = _Reader(path)
+    raw = _load_yaml(text, path)
     try:
-        raw = yaml.safe_load(text)
+        return _config_from(reader, raw, path)
+    except RecursionError:
+        raise ConfigError(f"{path}: (document): values are nested too deeply") from None
+
+
+def _load_yaml(text: str, path: Path) -> Any:
+    try:
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "(document)"
-        raise ConfigError(f"{path}: {where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        problem = str(getattr(exc, "problem", None) or exc).splitlines()[0]
+        raise ConfigError(f"{path}: {where}: not valid YAML ({problem})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: (document): not valid YAML (nested too deeply)") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise ConfigError(f"{path}: (document): unusable value ({str(exc).splitlines()[0][:200]})") from None
+
+
+def _config_from(reader: _Reader, raw: Any, path: Path) -> Config:
     top = reader.mapping(raw, "", _TOP_LEVEL)
     if "warehouse" not in top:
         raise reader.fail("warehouse", "missing: the DuckDB file to write, e.g. data/newsmon.duckdb")
@@ -310,11 +344,20 @@ def parse_config(text: str, path: Path) -> Config:
 
 def _read(path: Path, what: str, config_path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(f"{config_path}: {what}: file {path} not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ConfigError(f"{config_path}: {what}: cannot read {path}: {exc}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{config_path}: {what}: {path} is larger than {MAX_CONFIG_BYTES // 2**20} MB")
+    if b"\0" in data or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ConfigError(f"{config_path}: {what}: {path} is UTF-16/32 or has NUL bytes: save it as UTF-8")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{config_path}: {what}: {path} is not UTF-8 (byte {exc.start}): save it as UTF-8") from None
 
 
 def _taxonomy_sources(config: Config) -> tuple[tuple[str, str], ...]:
