@@ -145,7 +145,7 @@ def parse_feed(
     body: bytes,
     feed_url: str,
     content_type: str | None = None,
-    max_entries: int = 500,
+    max_entries: int | None = 500,
     base_url: str | None = None,
 ) -> tuple[ParsedFeed, tuple[LinkEvent, ...]]:
     """Parse a feed body; relative links resolve against `base_url` (where the feed was finally fetched
@@ -165,7 +165,7 @@ def parse_feed(
         return ParsedFeed(feed_url, title, language, (), None, encoding, error=reason), ()
     source = title or feed_url
     entries, events = _entries(parsed.entries[:max_entries], feed_url, source, language)
-    if len(parsed.entries) > max_entries:
+    if max_entries is not None and len(parsed.entries) > max_entries:
         skipped = len(parsed.entries) - max_entries
         events.append(
             LinkEvent(feed_url, feed_url, "over_limit", f"{skipped} entries beyond the limit of {max_entries}")

@@ -30,6 +30,7 @@ from core.settings import AlertRule, Config, FeedConfig
 from extractors.article import TextLimits
 from extractors.classify import classifier_for
 from extractors.seeds import SEED_SKIP_STEMS, parse_seed
+from flows.backlog import deferred_events, hold_back, within_budget
 from flows.dedupe import mark_duplicates, open_caught_up
 from flows.extraction import Extraction, ProcessSettings, extraction_for
 from flows.feeds import poll_feed
@@ -82,7 +83,7 @@ class _Tally:
             articles_duplicate=sum(1 for a in self.new if a.duplicate_of is not None),
             links_refused=kinds["refused"],
             pages_failed=kinds["page_failed"],
-            entries_dropped=kinds["too_short"] + kinds["invalid_url"] + kinds["over_limit"] + kinds["entry_failed"],
+            entries_dropped=kinds["too_short"] + kinds["invalid_url"] + kinds["entry_failed"],
             notifications_sent=self.notifications_sent,
             notifications_failed=self.notifications_failed,
             new_by_language=_ranked(languages),
@@ -99,9 +100,9 @@ def _ranked(counts: Counter[str]) -> tuple[tuple[str, int], ...]:
 
 @task(name="poll-feed", cache_policy=NO_CACHE, task_run_name="poll-feed [{feed.name}]")
 def poll_feed_task(
-    fetcher: HttpFetcher, feed: FeedConfig, state: FeedState | None, max_entries: int
+    fetcher: HttpFetcher, feed: FeedConfig, state: FeedState | None
 ) -> tuple[FeedPoll, str | None, tuple[LinkEvent, ...]]:
-    poll, title, events = poll_feed(fetcher, feed, state, max_entries)
+    poll, title, events = poll_feed(fetcher, feed, state)
     logger = get_run_logger()
     if poll.outcome == "failed":
         logger.warning("feed %s failed (%s): %s", feed.url, poll.error_kind, poll.error)
@@ -188,7 +189,8 @@ def _record_polls(
 
 
 def _new_entries(warehouse: Warehouse, polls: Sequence[FeedPoll]) -> tuple[list[FeedEntry], int, int]:
-    """Entries of this pass not stored before (first occurrence of each canonical URL), seen, known."""
+    """Entries of this pass not stored before (first occurrence of each canonical URL), seen, known. The
+    per-feed budget is applied afterwards (flows.backlog)."""
     unique: dict[str, FeedEntry] = {}
     seen = 0
     for poll in polls:
@@ -206,9 +208,7 @@ def _poll_due_feeds(
 ) -> list[tuple[FeedPoll, str | None]]:
     due = [f for f in config.feeds if poll_all or is_due(states[f.url].next_poll_at if f.url in states else None, now)]
     tally.outcomes["skipped"] = len(config.feeds) - len(due)
-    futures = [
-        poll_feed_task.submit(fetcher, feed, states.get(feed.url), config.pipeline.max_entries_per_feed) for feed in due
-    ]
+    futures = [poll_feed_task.submit(fetcher, feed, states.get(feed.url)) for feed in due]
     polls: list[tuple[FeedPoll, str | None]] = []
     for future in futures:
         poll, title, events = future.result()
@@ -315,11 +315,14 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
                 # between re-reads the feed next time instead of taking it for unchanged and losing entries.
                 failed = [p for p in polls if p[0].outcome == "failed"]
                 _record_polls(warehouse, config, failed, states, datetime.now(UTC))
-                entries, tally.entries_seen, tally.entries_known = _new_entries(warehouse, [p for p, _ in polls])
+                fresh, tally.entries_seen, tally.entries_known = _new_entries(warehouse, [p for p, _ in polls])
+                budget = config.pipeline.max_entries_per_feed
+                entries, deferred = within_budget(fresh, budget)
+                tally.events.extend(deferred_events(deferred, budget))
                 logger.info("%d new entries to fetch (%d already known)", len(entries), tally.entries_known)
                 writer = _Writer(warehouse, index, run_id, config.alerts)
                 _process_batches(config, writer, fetcher, entries, tally, extraction)
-                succeeded = [p for p in polls if p[0].outcome != "failed"]
+                succeeded = [(hold_back(p, deferred), title) for p, title in polls if p.outcome != "failed"]
                 _record_polls(warehouse, config, succeeded, states, datetime.now(UTC))
             _notify(warehouse, config, run_id, tally)
         except BaseException as exc:
