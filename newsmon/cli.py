@@ -48,12 +48,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     early_server = start_early()
     config = _config(args)
     from flows.monitor import summary_from_dict
-    from newsmon.flow import monitor_pass
+    from newsmon.flow import run_pass
     from newsmon.summary import format_summary
 
     hand_over(early_server)
     try:
-        result = monitor_pass(str(config.path), poll_all=args.all)
+        result = run_pass(config, poll_all=args.all)
     except NoFeedRead as outage:
         print(format_summary(outage.summary, time.monotonic() - started))
         return _fail(f"pass failed: {outage}", EXIT_NO_FEED_READ)

@@ -1,8 +1,14 @@
-"""The Prefect flow `newsmon-pass` (the deployments' entrypoint): the config is read here, once per run,
-and the pass itself (flows.monitor.execute_pass) gets the parsed Config."""
+"""The Prefect flow `newsmon-pass` (the deployments' entrypoint) and how the CLI runs it.
+
+The config is parsed once per process: a deployment's run reads the file named by its `config_path`
+parameter; `newsmon run` and the demo, which have already loaded and validated it, hand their Config to
+the flow in-process (`run_pass`). The flow run records only the path, never the parsed config (alert URLs
+in it may hold tokens).
+"""
 
 from __future__ import annotations
 
+import contextvars
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +16,11 @@ from prefect import flow, get_run_logger
 from prefect.states import Failed
 
 from core.errors import NewsmonError
+from core.settings import Config
 from flows.monitor import execute_pass, summary_to_dict
 from newsmon.config import load_config
+
+_LOADED: contextvars.ContextVar[Config | None] = contextvars.ContextVar("newsmon_loaded_config", default=None)
 
 
 @flow(name="newsmon-pass", log_prints=True)
@@ -21,9 +30,25 @@ def monitor_pass(config_path: str, poll_all: bool = False) -> dict[str, Any]:
     An expected failure (a NewsmonError: the warehouse cannot be used, no feed could be read, …) ends the
     flow run Failed with its one-line message and no traceback; calling the flow re-raises that error."""
     try:
-        summary = execute_pass(load_config(Path(config_path)), poll_all)
+        summary = execute_pass(_config_for(Path(config_path)), poll_all)
     except NewsmonError as exc:
         get_run_logger().error("%s", exc)
         # Prefect makes a returned State the run's final state (and logs no traceback for it).
         return Failed(message=str(exc), data=exc)  # type: ignore[return-value]
     return summary_to_dict(summary)
+
+
+def _config_for(path: Path) -> Config:
+    loaded = _LOADED.get()
+    if loaded is not None and loaded.path == path.resolve():
+        return loaded
+    return load_config(path)
+
+
+def run_pass(config: Config, poll_all: bool = False) -> dict[str, Any]:
+    """Run the `newsmon-pass` flow on a config this process has already loaded (not read again)."""
+    token = _LOADED.set(config)
+    try:
+        return monitor_pass(str(config.path), poll_all)
+    finally:
+        _LOADED.reset(token)
