@@ -13,6 +13,7 @@ import pytest
 from core.errors import NoFeedRead
 from newsmon.demo import serve_site
 from newsmon.flow import monitor_pass
+from tests.conftest import CLI_PASSES
 from tests.helpers import free_port, query, write_config
 
 pytestmark = pytest.mark.integration
@@ -40,6 +41,7 @@ def test_the_flow_run_fails_when_no_feed_could_be_read(tmp_path: Path) -> None:
     assert query(tmp_path, "SELECT status, feeds_failed, error FROM runs")[0][:2] == ("failed", 2)
 
 
+@CLI_PASSES
 def test_newsmon_run_exits_3_on_a_total_outage_and_0_on_a_partial_one(tmp_path: Path, site_copy: Path) -> None:
     outage = tmp_path / "outage"
     outage.mkdir()

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from newsmon.cli import main
 from storage.warehouse import Warehouse
+from tests.conftest import CLI_PASSES
 from tests.helpers import write_config
 
 
@@ -76,6 +77,7 @@ def _our_lines(stderr: str) -> list[str]:
 
 
 @pytest.mark.integration
+@CLI_PASSES
 def test_run_on_a_truncated_warehouse_and_under_a_missing_folder(tmp_path: Path) -> None:
     (tmp_path / "wh.duckdb").write_bytes(pristine()[: len(pristine()) // 5])
     result = _run(write_config(tmp_path, []))
