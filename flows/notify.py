@@ -28,6 +28,8 @@ from alerts.rules import compile_rules
 from alerts.spikes import find_spikes
 from core.records import SPIKE_PREFIX, Article, DigestItem
 from core.settings import AlertRule, Config
+from flows.netguard import HostAllowList
+from flows.notifyguard import private_redirects_refused
 from storage import warehouse as wh
 from storage.warehouse import Connection, DueNotification, Warehouse
 
@@ -90,8 +92,9 @@ def queue_spikes(con: Connection, rules: Sequence[AlertRule], run_id: str, now: 
     return queued
 
 
-def send(url: str, message: Message, timeout: float) -> str | None:
-    """Deliver one message; None on success, else the error (with no URL or token in it)."""
+def send(url: str, message: Message, timeout: float, allow: HostAllowList | None = None) -> str | None:
+    """Deliver one message; None on success, else the error (with no URL or token in it). Redirects from the
+    channel's own host may lead into private address space only where `allow` allows (flows.notifyguard)."""
     plugin = apprise.Apprise.instantiate(url)
     if plugin is None:
         return "not an Apprise URL this installation can send to"
@@ -102,7 +105,8 @@ def send(url: str, message: Message, timeout: float) -> str | None:
         headers["X-Newsmon-Digest"] = message.digest_id  # lets a receiver drop a re-send
     notifier = apprise.Apprise()
     notifier.add(plugin)
-    outcome = _within(timeout, lambda: _notify(notifier, message))
+    host = getattr(plugin, "host", None)
+    outcome = _within(timeout, lambda: _notify(notifier, message, host, allow or HostAllowList(())))
     if outcome is None:
         return (
             f"no answer within {timeout:g} s (the receiver may still process it; a re-send carries the same "
@@ -115,10 +119,13 @@ def send(url: str, message: Message, timeout: float) -> str | None:
     return ("; ".join(lines) or "delivery failed")[:500].replace(url, "<channel>")
 
 
-def _notify(notifier: apprise.Apprise, message: Message) -> tuple[bool, str]:
-    with apprise.LogCapture(level=apprise.logging.WARNING) as captured:  # type: ignore[no-untyped-call]
+def _notify(notifier: apprise.Apprise, message: Message, host: str | None, allow: HostAllowList) -> tuple[bool, str]:
+    with (
+        private_redirects_refused(host, allow) as refused,
+        apprise.LogCapture(level=apprise.logging.WARNING) as captured,  # type: ignore[no-untyped-call]
+    ):
         delivered = bool(notifier.notify(body=message.body, title=message.title))
-    return delivered, str(captured.getvalue())
+    return delivered and not refused, "\n".join(refused) or str(captured.getvalue())
 
 
 def _within(seconds: float, work: Callable[[], T]) -> T | None:
@@ -153,10 +160,10 @@ SAMPLE = DigestItem(
 )
 
 
-def send_test(rule: AlertRule, timeout: float) -> list[tuple[str, str | None]]:
+def send_test(rule: AlertRule, timeout: float, allow: HostAllowList | None = None) -> list[tuple[str, str | None]]:
     """Send a sample digest through each of the rule's channels: (channel label, error or None)."""
     message = digest(rule.name, [SAMPLE])
-    return [(channel.label, send(channel.url, message, timeout)) for channel in map(channel_for, rule.notify)]
+    return [(channel.label, send(channel.url, message, timeout, allow)) for channel in map(channel_for, rule.notify)]
 
 
 @dataclass(frozen=True)
@@ -180,6 +187,7 @@ def _messages(
 def deliver_pending(warehouse: Warehouse, config: Config) -> DeliveryReport:
     """Send every due outbox row of the configured rules and channels; rows of removed rules stay queued."""
     rules = {rule.name: rule for rule in config.alerts}
+    allow = HostAllowList(config.network.allow_hosts)
     channels = {channel.label: channel for rule in config.alerts for channel in map(channel_for, rule.notify)}
     with warehouse.session() as con:
         due = wh.due_notifications(con, config.notifications.max_attempts)
@@ -202,7 +210,7 @@ def deliver_pending(warehouse: Warehouse, config: Config) -> DeliveryReport:
         ]
     sent = failed = 0
     for channel, message, chunk in plan:
-        error = send(channel.url, message, config.notifications.timeout_seconds)
+        error = send(channel.url, message, config.notifications.timeout_seconds, allow)
         fault_point("after-send")
         with warehouse.transaction() as con:
             wh.record_delivery(con, [(r.rule, r.article_id, r.channel) for r in chunk], error, datetime.now(UTC))

@@ -86,10 +86,13 @@ def cmd_alerts_test(args: argparse.Namespace) -> int:
     if rule is None:
         known = ", ".join(r.name for r in config.alerts) or "none"
         return _fail(f"{config.path}: alerts: no rule named {args.rule!r} (rules: {known})", EXIT_CONFIG)
+    from flows.netguard import HostAllowList
     from flows.notify import send_test
 
     failures = 0
-    for label, error in send_test(rule, config.notifications.timeout_seconds):
+    for label, error in send_test(
+        rule, config.notifications.timeout_seconds, HostAllowList(config.network.allow_hosts)
+    ):
         print(f"{label}: {'sent' if error is None else 'FAILED: ' + error}")
         failures += error is not None
     return EXIT_FAILED if failures else EXIT_OK
