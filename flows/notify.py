@@ -31,7 +31,7 @@ from core.settings import AlertRule, Config
 from flows.netguard import HostAllowList
 from flows.notifyguard import private_redirects_refused
 from storage import warehouse as wh
-from storage.warehouse import Connection, DueNotification, Warehouse
+from storage.warehouse import ComposedMessage, Connection, DueNotification, Warehouse
 
 T = TypeVar("T")
 FAULT_POINT_VARIABLE = "NEWSMON_FAULT_POINT"
@@ -184,35 +184,50 @@ def _messages(
     return [*spikes, *digests]
 
 
-def deliver_pending(warehouse: Warehouse, config: Config) -> DeliveryReport:
-    """Send every due outbox row of the configured rules and channels; rows of removed rules stay queued."""
+def _compose(con: Connection, config: Config, channels: dict[str, Channel]) -> int:
+    """Compose every due outbox row not in a message yet into messages and persist them (with their rows)
+    before anything is sent: a message, once composed, is re-sent unchanged with its id."""
     rules = {rule.name: rule for rule in config.alerts}
+    grouped: dict[tuple[str, str], list[DueNotification]] = defaultdict(list)
+    for row in wh.due_notifications(con, config.notifications.max_attempts):
+        if row.rule in rules and row.channel in channels:
+            grouped[(row.rule, row.channel)].append(row)
+
+    def spike_info(rule: str) -> Callable[[str], Message | None]:
+        def lookup(key: str) -> Message | None:
+            details = wh.spike_details(con, rule, key)
+            return spike_message(rule, details[0], details[1].isoformat(), *details[2:]) if details else None
+
+        return lookup
+
+    now = datetime.now(UTC)
+    composed = 0
+    for (rule, channel), rows in grouped.items():
+        for message, chunk in _messages(rules[rule], rows, spike_info(rule)):
+            keys = tuple((r.rule, r.article_id, r.channel) for r in chunk)
+            wh.save_message(
+                con, ComposedMessage(message.digest_id, channel, rule, message.title, message.body, keys), now
+            )
+            composed += 1
+    return composed
+
+
+def deliver_pending(warehouse: Warehouse, config: Config) -> DeliveryReport:
+    """Send every due message of the configured rules and channels (composing new outbox rows into new
+    messages first); rows of removed rules stay queued."""
     allow = HostAllowList(config.network.allow_hosts)
+    rules = {rule.name for rule in config.alerts}
     channels = {channel.label: channel for rule in config.alerts for channel in map(channel_for, rule.notify)}
-    with warehouse.session() as con:
-        due = wh.due_notifications(con, config.notifications.max_attempts)
-        grouped: dict[tuple[str, str], list[DueNotification]] = defaultdict(list)
-        for row in due:
-            if row.rule in rules and row.channel in channels:
-                grouped[(row.rule, row.channel)].append(row)
-
-        def spike_info(rule: str) -> Callable[[str], Message | None]:
-            def lookup(key: str) -> Message | None:
-                details = wh.spike_details(con, rule, key)
-                return spike_message(rule, details[0], details[1].isoformat(), *details[2:]) if details else None
-
-            return lookup
-
-        plan = [
-            (channels[channel], message, chunk)
-            for (rule, channel), rows in grouped.items()
-            for message, chunk in _messages(rules[rule], rows, spike_info(rule))
-        ]
+    with warehouse.transaction() as con:
+        _compose(con, config, channels)
+        due = wh.due_messages(con, config.notifications.max_attempts)
+    plan = [m for m in due if m.rule in rules and m.channel in channels]
     sent = failed = 0
-    for channel, message, chunk in plan:
-        error = send(channel.url, message, config.notifications.timeout_seconds, allow)
+    for composed in plan:
+        message = Message(composed.title, composed.body, composed.message_id)
+        error = send(channels[composed.channel].url, message, config.notifications.timeout_seconds, allow)
         fault_point("after-send")
         with warehouse.transaction() as con:
-            wh.record_delivery(con, [(r.rule, r.article_id, r.channel) for r in chunk], error, datetime.now(UTC))
-        sent, failed = (sent + len(chunk), failed) if error is None else (sent, failed + len(chunk))
+            wh.record_delivery(con, composed.keys, error, datetime.now(UTC))
+        sent, failed = (sent + len(composed.keys), failed) if error is None else (sent, failed + len(composed.keys))
     return DeliveryReport(sent, failed, len(plan))

@@ -217,5 +217,23 @@ COMMENT ON COLUMN feed_health.next_poll_at IS
 """
 
 MIGRATIONS += ((5, "analyst views: articles_unique, mentions_daily, syndication, feed_health", _VIEWS),)
+MIGRATIONS += (
+    (
+        6,
+        "composed alert messages: a message is persisted before it is sent and re-sent unchanged",
+        """
+        CREATE TABLE messages (
+            message_id  VARCHAR NOT NULL,
+            channel     VARCHAR NOT NULL,
+            rule        VARCHAR NOT NULL,
+            title       VARCHAR NOT NULL,
+            body        VARCHAR NOT NULL,
+            composed_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (message_id, channel)
+        );
+        ALTER TABLE notifications ADD COLUMN message_id VARCHAR;
+        """,
+    ),
+)
 
 LATEST_VERSION = MIGRATIONS[-1][0]

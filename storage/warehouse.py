@@ -33,12 +33,15 @@ from storage.feeds import (
     start_run,
 )
 from storage.outbox import (
+    ComposedMessage,
     DueNotification,
     daily_platform_counts,
+    due_messages,
     due_notifications,
     enqueue_notifications,
     record_delivery,
     record_spike,
+    save_message,
     spike_details,
 )
 from storage.readmodels import (
@@ -54,6 +57,7 @@ from storage.readmodels import (
 __all__ = [
     "EXPORT_FORMATS",
     "SYNDICATION_SQL",
+    "ComposedMessage",
     "Connection",
     "DueNotification",
     "Rows",
@@ -61,6 +65,7 @@ __all__ = [
     "articles_after",
     "daily_platform_counts",
     "document_texts",
+    "due_messages",
     "due_notifications",
     "enqueue_notifications",
     "export_tables",
@@ -80,6 +85,7 @@ __all__ = [
     "record_feed_poll",
     "record_spike",
     "report_rows",
+    "save_message",
     "seed_texts",
     "show_queries",
     "spike_details",
