@@ -103,5 +103,7 @@ def test_notification_delivery_ends_within_its_deadline(mode: str) -> None:
         started = time.monotonic()
         error = send(f"json://{address}/hook", message, DEADLINE)
         elapsed = time.monotonic() - started
-    assert error is not None and "no answer within" in error
+    assert error is not None
+    if mode != "silent":  # a silent receiver may also hit Apprise's own read timeout first: same bound
+        assert "no answer within" in error
     assert elapsed < DEADLINE + SLACK, f"{mode}: {elapsed:.1f} s"
