@@ -8,7 +8,7 @@ The CLI and the flows catch these base classes, never a hand-picked list.
 
 from __future__ import annotations
 
-from core.records import ErrorKind
+from core.records import ErrorKind, PassSummary
 
 
 class NewsmonError(Exception):
@@ -51,8 +51,24 @@ class WarehouseMissing(WarehouseError, PermanentError):
     """The warehouse file does not exist yet: run a pass first."""
 
 
+class WarehouseCorrupt(WarehouseError, PermanentError):
+    """The warehouse file is damaged (truncated, overwritten) or is not a DuckDB file at all."""
+
+
 class WarehouseVersionError(WarehouseError, PermanentError):
     """The warehouse was written by a newer newsmon: upgrade newsmon."""
+
+
+class NoFeedRead(TransientError):
+    """A pass polled feeds and could read none of them (a total outage): the pass is recorded as failed,
+    the flow run fails and `newsmon run` exits 3. `summary` is the pass's summary."""
+
+    def __init__(self, message: str, summary: PassSummary) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+    def __reduce__(self) -> tuple[type[NoFeedRead], tuple[str, PassSummary]]:  # survives pickling with its summary
+        return NoFeedRead, (str(self), self.summary)
 
 
 class LockTimeout(TransientError):

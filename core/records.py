@@ -20,9 +20,10 @@ RunStatus = Literal["running", "completed", "failed", "aborted"]
 FeedOutcome = Literal["ok", "unchanged", "failed", "skipped"]
 # "lost": neither an article nor another event came of a new entry (a bug, caught by the end-of-pass
 # check in flows.monitor); retried on the next pass like a failed page.
-LinkOutcome = Literal["refused", "page_failed", "too_short", "invalid_url", "over_limit", "lost"]
+# entry_failed: handling this one entry raised (hostile input or a bug); the rest of the feed and pass go on.
+LinkOutcome = Literal["refused", "page_failed", "too_short", "invalid_url", "over_limit", "lost", "entry_failed"]
 # Link outcomes after which the entry is never tried again (the rest are retried on the next pass).
-PERMANENT_LINK_OUTCOMES: frozenset[str] = frozenset({"too_short", "invalid_url"})
+PERMANENT_LINK_OUTCOMES: frozenset[str] = frozenset({"too_short", "invalid_url", "entry_failed"})
 
 # Document ids in the near-duplicate index and the notification outbox: '<kind>:<id>'.
 SEED_PREFIX = "seed:"

@@ -8,7 +8,9 @@ field's type and the bounds in the field's metadata (core.settings), so no field
 
 from __future__ import annotations
 
+import math
 import re
+import reprlib
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import fields
 from typing import Any, TypeVar
@@ -21,14 +23,29 @@ T = TypeVar("T")
 Converter = Callable[[Any, str], Any]
 
 
+_BRIEF = reprlib.Repr()  # keyword arguments only from Python 3.12 on
+_BRIEF.maxlevel, _BRIEF.maxlist, _BRIEF.maxdict, _BRIEF.maxstring, _BRIEF.maxother, _BRIEF.maxlong = 2, 4, 4, 60, 60, 40
+
+
+def brief(value: Any) -> str:
+    """A short repr for messages, built in bounded time and memory: a YAML alias bomb is a tiny file whose
+    full repr is gigabytes, and a 5,000-deep list has no repr at all."""
+    return _BRIEF.repr(value)
+
+
 def load_yaml(text: str, source: str, error: type[PermanentError]) -> Any:
-    """The parsed document, or `error` naming the line that is not valid YAML."""
+    """The parsed document, or `error` naming the line that is not valid YAML (always one line)."""
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "(document)"
-        raise error(f"{source}: {where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        problem = str(getattr(exc, "problem", None) or exc).splitlines()[0]
+        raise error(f"{source}: {where}: not valid YAML ({problem})") from None
+    except RecursionError:
+        raise error(f"{source}: (document): not valid YAML (nested too deeply)") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise error(f"{source}: (document): unusable value ({str(exc).splitlines()[0][:200]})") from None
 
 
 class TreeReader:
@@ -48,7 +65,7 @@ class TreeReader:
         if value is None:
             return {}
         if not isinstance(value, Mapping):
-            raise self.fail(key or "(top level)", f"expected a mapping, got {type(value).__name__} {value!r:.60}")
+            raise self.fail(key or "(top level)", f"expected a mapping, got {type(value).__name__} {brief(value)}")
         if allowed is not None:
             for name in value:
                 if name not in allowed:
@@ -58,31 +75,36 @@ class TreeReader:
 
     def typed(self, value: Any, key: str, kind: type[T] | tuple[type, ...], what: str) -> Any:
         if isinstance(value, bool) and kind is not bool:
-            raise self.fail(key, f"expected {what}, got {value!r}")
+            raise self.fail(key, f"expected {what}, got {brief(value)}")
         if not isinstance(value, kind):
-            raise self.fail(key, f"expected {what}, got {value!r:.80}")
+            raise self.fail(key, f"expected {what}, got {brief(value)}")
         return value
 
     def flag(self, value: Any, key: str) -> bool:
         return bool(self.typed(value, key, bool, "true or false"))
 
     def number(self, value: Any, key: str, minimum: float = 0.0) -> float:
-        number = float(self.typed(value, key, (int, float), "a number"))
+        try:
+            number = float(self.typed(value, key, (int, float), "a number"))
+        except OverflowError:
+            raise self.fail(key, f"expected a number of a sensible size, got {brief(value)}") from None
+        if not math.isfinite(number):
+            raise self.fail(key, f"must be a finite number, got {brief(value)}")
         if number < minimum:
-            raise self.fail(key, f"must be at least {minimum:g}, got {value!r}")
+            raise self.fail(key, f"must be at least {minimum:g}, got {brief(value)}")
         return number
 
     def positive(self, value: Any, key: str, name: str | None = None) -> float:
         """A number above zero; `name` phrases the problem as '<name> must be a positive number'."""
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
             problem = f"{name} must be a positive number" if name else "expected a positive number"
-            raise self.fail(key, f"{problem}, got {value!r:.80}")
+            raise self.fail(key, f"{problem}, got {brief(value)}")
         return float(value)
 
     def integer(self, value: Any, key: str, minimum: int = 0) -> int:
         number = int(self.typed(value, key, int, "a whole number"))
         if number < minimum:
-            raise self.fail(key, f"must be at least {minimum}, got {value!r}")
+            raise self.fail(key, f"must be at least {minimum}, got {brief(value)}")
         return number
 
     def text(self, value: Any, key: str) -> str:

@@ -56,7 +56,7 @@ def build_article(
         reason = f"only {len(text)} characters of text (minimum {limits.min_chars})"
         return LinkEvent(entry.feed_url, entry.canonical_url, "too_short", reason)
     hint = (page.language_hint if page else None) or entry.language_hint
-    source = (page.site_name if page and page.site_name else None) or entry.source
+    source = normalize_text((page.site_name if page and page.site_name else None) or entry.source).replace("\n", " ")
     labels = classifier.classify(title, text) if classifier else Classification((), (), ())
     fp = fingerprint(text, title)
     return Article(

@@ -11,9 +11,18 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import regex
+
 from core.text import fold_for_matching, weighted_length
 
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\ufeff]")
+# Invisible and bidirectional formatting characters (UAX #9: marks, embeddings, overrides, isolates); the
+# zero-width joiner is handled by _STRAY_ZWJ.
+_INVISIBLE = re.compile("[\u00ad\u061c\u200b\u200c\u200e\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]")
+# A ZWJ between two emoji makes one glyph of them (👩‍💻); anywhere else it only breaks matching.
+_STRAY_ZWJ = regex.compile(
+    r"(?<!\p{Extended_Pictographic}[\p{Emoji_Modifier}\N{VARIATION SELECTOR-16}]?)\u200d"
+    r"|\u200d(?!\p{Extended_Pictographic})"
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # windows-1252 bytes that were decoded as Latin-1 show up as C1 controls: map them back ("demoronize").
 _C1_AS_CP1252 = {
@@ -61,9 +70,10 @@ _TAIL_WINDOW = 400
 
 
 def normalize_text(text: str) -> str:
-    """NFC, no control or invisible characters, single spaces, at most one blank line between paragraphs."""
+    """NFC, no control, invisible or bidi formatting characters (ZWJ kept inside emoji), single spaces, at most
+    one blank line between paragraphs."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n").translate(_C1_AS_CP1252))
-    text = _CONTROL.sub("", _INVISIBLE.sub("", text))
+    text = _CONTROL.sub("", _STRAY_ZWJ.sub("", _INVISIBLE.sub("", text)))
     lines = [_HSPACE.sub(" ", line).strip() for line in text.split("\n")]
     out: list[str] = []
     for line in lines:

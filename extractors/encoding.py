@@ -4,7 +4,10 @@ Order of evidence: byte-order mark, HTTP charset, in-document declaration (XML d
 <meta>), UTF-16/32 without BOM, strict UTF-8, then statistical detection. Declared legacy encodings are
 widened to the superset real servers actually send (GB2312 -> GB18030, Big5 -> Big5-HKSCS / CP950,
 Shift_JIS -> CP932, EUC-KR -> CP949, Latin-1 -> windows-1252) and every candidate must decode strictly,
-so a wrong label falls through to the next piece of evidence instead of producing mojibake.
+so a wrong label falls through to the next piece of evidence instead of producing mojibake. A strict decode
+is not proof for encodings that map nearly any bytes (single-byte codes, GB18030): a label is believed only
+if charset-normalizer finds no reading with clearly less mess, and a generic server default (ISO-8859-1)
+yields to the document's own declaration.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 import charset_normalizer
+from charset_normalizer.md import mess_ratio
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -52,6 +56,10 @@ _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,300}?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]{1,40})""", re.IGNORECASE)
 _HTTP_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9._:-]{1,40})""", re.IGNORECASE)
 _DETECTION_SAMPLE = 256 * 1024
+# What servers send when nobody configured a charset: the document's own declaration is better evidence.
+_GENERIC_DEFAULTS = frozenset({"latin_1", "iso8859_1", "cp1252", "ascii"})
+_PLAUSIBILITY_SAMPLE = 64 * 1024
+_MESS_MARGIN = 0.05  # how much messier than the detector's reading a label's reading may be
 
 
 @dataclass(frozen=True)
@@ -131,7 +139,7 @@ def _by_signature(body: bytes) -> Decoded | None:
 
 
 def _by_detection(body: bytes) -> Decoded:
-    best = charset_normalizer.from_bytes(body[:_DETECTION_SAMPLE]).best()
+    best = charset_normalizer.from_bytes(body[:_DETECTION_SAMPLE], preemptive_behaviour=False).best()
     if best is not None:
         found = _try(body, _candidates(best.encoding))
         if found:
@@ -139,14 +147,37 @@ def _by_detection(body: bytes) -> Decoded:
     return Decoded(body.decode("utf-8", errors="replace"), "utf-8", "fallback")
 
 
+def _labels(content_type: str | None, body: bytes) -> list[tuple[str | None, str]]:
+    """Labels in order of trust: the HTTP charset, then the document's declaration — unless the HTTP charset
+    is a generic server default (ISO-8859-1, …) and the document declares something else."""
+    http, declared = http_charset(content_type), declared_charset(body)
+    if declared and codec_name(http or "") in _GENERIC_DEFAULTS and codec_name(declared) not in _GENERIC_DEFAULTS:
+        return [(declared, "declared"), (http, "http")]
+    return [(http, "http"), (declared, "declared")]
+
+
+def _plausible(body: bytes, encoding: str) -> bool:
+    """A strict decode proves little for encodings that map almost any bytes to characters (single-byte
+    codes, GB18030, and Big5 bytes read as Shift_JIS). A label is believed unless charset-normalizer finds an
+    encoding that reads the same bytes with clearly less mess (mojibake)."""
+    if encoding.startswith("utf") or body.isascii():
+        return True
+    sample = body[:_PLAUSIBILITY_SAMPLE]
+    best = charset_normalizer.from_bytes(sample, preemptive_behaviour=False).best()
+    if best is None:
+        return True
+    ours, theirs = sample.decode(encoding, "ignore"), sample.decode(best.encoding, "ignore")
+    return ours == theirs or mess_ratio(ours, 1.0) <= mess_ratio(theirs, 1.0) + _MESS_MARGIN
+
+
 def decode_bytes(body: bytes, content_type: str | None = None) -> Decoded:
     """Decode a feed or page body. Never raises; invalid input decodes with U+FFFD as a last resort."""
     by_bom = _by_bom(body)
     if by_bom:
         return by_bom
-    for label, evidence in ((http_charset(content_type), "http"), (declared_charset(body), "declared")):
+    for label, evidence in _labels(content_type, body):
         found = _try(body, _candidates(label))
-        if found:
+        if found and _plausible(body, found[1]):
             return Decoded(found[0], found[1], evidence)
     by_signature = _by_signature(body)
     if by_signature:

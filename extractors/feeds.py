@@ -1,13 +1,15 @@
 """Feed documents (RSS 0.9x/1.0/2.0, Atom, ill-formed but recoverable) to entries. Never fetches.
 
 The body is decoded by `extractors.encoding` (so legacy CJK encodings and lying labels are handled in one
-place), re-encoded as UTF-8 and handed to feedparser as bytes with an explicit UTF-8 content type:
-feedparser only ever sees bytes, so it cannot open a URL or a file.
+place), re-encoded as UTF-8 and handed to feedparser as an in-memory stream (`io.BytesIO`) with an explicit UTF-8
+content type. feedparser opens any `str` or `bytes` argument that names a file or URL; a stream it only reads,
+so no body can make it touch the file system or the network.
 """
 
 from __future__ import annotations
 
 import calendar
+import io
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -25,6 +27,8 @@ from extractors.urls import canonical_url
 _XML_DECL_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
 _HTML_START = re.compile(r"^\s*(<!--.*?-->\s*)*(<!doctype\s+html|<html)", re.IGNORECASE | re.DOTALL)
 _FEED_MEDIA_DEFAULT = "application/xml"
+_NCR = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));?")  # a numeric character reference
+_LONGEST_NCR_DIGITS = 8  # &#x10FFFF; / &#1114111;
 
 
 def _media_type(content_type: str | None) -> str:
@@ -32,10 +36,22 @@ def _media_type(content_type: str | None) -> str:
     return media or _FEED_MEDIA_DEFAULT
 
 
+def _scalar_reference(match: re.Match[str]) -> str:
+    """References to no Unicode scalar value (surrogates, NUL, beyond U+10FFFF, absurdly long numbers) become
+    U+FFFD, as HTML5 parsers do; feedparser's fallback parser raises on them and loses the whole feed."""
+    hex_digits, dec_digits = match.groups()
+    digits = (hex_digits or dec_digits).lstrip("0")
+    if len(digits) > _LONGEST_NCR_DIGITS:
+        return "&#xFFFD;"
+    value = int(digits or "0", 16 if hex_digits else 10)
+    return "&#xFFFD;" if value == 0 or 0xD800 <= value <= 0xDFFF or value > 0x10FFFF else match.group(0)
+
+
 def _as_utf8_document(body: bytes, content_type: str | None) -> tuple[bytes, str, str]:
     decoded = decode_bytes(body, content_type)
     text = _XML_DECL_ENCODING.sub(r"\1\2utf-8\2", decoded.text.lstrip("\ufeff"), count=1)
-    return text.encode("utf-8"), decoded.encoding, text
+    text = _NCR.sub(_scalar_reference, text)
+    return text.encode("utf-8", "replace"), decoded.encoding, text
 
 
 def _timestamp(entry: Mapping[str, Any]) -> datetime | None:
@@ -120,11 +136,32 @@ def _to_entry(entry: Mapping[str, Any], feed_url: str, source: str, feed_lang: s
     )
 
 
+def _entries(
+    raw_entries: list[Any], feed_url: str, source: str, language: str | None
+) -> tuple[list[FeedEntry], list[LinkEvent]]:
+    """Each entry on its own: one that cannot be turned into a FeedEntry is a link event, never a crash."""
+    entries: list[FeedEntry] = []
+    events: list[LinkEvent] = []
+    for raw in raw_entries:
+        try:
+            entries.append(_to_entry(raw, feed_url, source, language))
+        except ValueError as exc:
+            events.append(_unusable_link(feed_url, raw, exc))
+        except Exception as exc:  # hostile input must not stop the other entries
+            link = str(raw.get("link") or raw.get("id") or feed_url)[:2000]
+            events.append(LinkEvent(feed_url, link, "entry_failed", f"entry could not be read: {_error(exc)}"))
+    return entries, events
+
+
+def _error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
 def parse_feed(
     body: bytes,
     feed_url: str,
     content_type: str | None = None,
-    max_entries: int = 500,
+    max_entries: int | None = 500,
     base_url: str | None = None,
     name: str | None = None,
 ) -> tuple[ParsedFeed, tuple[LinkEvent, ...]]:
@@ -133,7 +170,11 @@ def parse_feed(
     `name` (the feed's configured name), else the feed's own title, else its URL."""
     utf8, encoding, text = _as_utf8_document(body, content_type)
     headers = {"content-type": f"{_media_type(content_type)}; charset=utf-8", "content-location": base_url or feed_url}
-    parsed = feedparser.parse(utf8, response_headers=headers, sanitize_html=False)
+    try:
+        parsed = feedparser.parse(io.BytesIO(utf8), response_headers=headers, sanitize_html=False)
+    except Exception as exc:  # a parser crash on hostile bytes is this feed's error, not the pass's
+        reason = f"not a feed: the feed parser failed on this document ({_error(exc)})"
+        return ParsedFeed(feed_url, "", None, (), None, encoding, error=reason), ()
     feed = parsed.get("feed") or {}
     title = html_to_text(str(feed.get("title") or "")).strip()
     language = str(feed["language"]).lower() if feed.get("language") else None
@@ -141,14 +182,8 @@ def parse_feed(
         reason = _not_a_feed_reason(text, parsed)
         return ParsedFeed(feed_url, title, language, (), None, encoding, error=reason), ()
     source = name or title or feed_url
-    entries: list[FeedEntry] = []
-    events: list[LinkEvent] = []
-    for raw in parsed.entries[:max_entries]:
-        try:
-            entries.append(_to_entry(raw, feed_url, source, language))
-        except ValueError as exc:
-            events.append(_unusable_link(feed_url, raw, exc))
-    if len(parsed.entries) > max_entries:
+    entries, events = _entries(parsed.entries[:max_entries], feed_url, source, language)
+    if max_entries is not None and len(parsed.entries) > max_entries:
         skipped = len(parsed.entries) - max_entries
         events.append(
             LinkEvent(feed_url, feed_url, "over_limit", f"{skipped} entries beyond the limit of {max_entries}")

@@ -98,7 +98,7 @@ def parse_json_feed(
     body: bytes,
     feed_url: str,
     content_type: str | None = None,
-    max_entries: int = 500,
+    max_entries: int | None = 500,
     base_url: str | None = None,
     name: str | None = None,
 ) -> tuple[ParsedFeed, tuple[LinkEvent, ...]]:
@@ -118,7 +118,7 @@ def parse_json_feed(
             entries.append(_entry(item, feed_url, base, source, language))
         except ValueError as exc:
             events.append(_unusable(feed_url, item, base, exc))
-    if len(items) > max_entries:
+    if max_entries is not None and len(items) > max_entries:
         skipped = len(items) - max_entries
         events.append(
             LinkEvent(feed_url, feed_url, "over_limit", f"{skipped} entries beyond the limit of {max_entries}")

@@ -138,10 +138,11 @@ def parse_sitemap(body: bytes, sitemap_url: str, max_bytes: int = 50 * 1024 * 10
 
 
 def sitemap_entries(
-    parsed: ParsedSitemap, max_entries: int, source: str | None = None
+    parsed: ParsedSitemap, max_entries: int | None, source: str | None = None
 ) -> tuple[tuple[FeedEntry, ...], tuple[LinkEvent, ...]]:
-    """The urlset's URLs as feed entries, newest first, at most `max_entries` (the rest counted as one
-    `over_limit` event). The title and date come from the news extension; pages are fetched as for feeds."""
+    """The urlset's URLs as feed entries, newest first, at most `max_entries` when given (the rest counted
+    as one `over_limit` event; the pass gives None and budgets new entries itself, flows.backlog). The title and
+    date come from the news extension; pages are fetched as for feeds."""
     floor = datetime.min.replace(tzinfo=UTC)
     ordered = sorted(parsed.urls, key=lambda u: u.published_at or floor, reverse=True)
     entries: list[FeedEntry] = []
@@ -156,7 +157,7 @@ def sitemap_entries(
         entries.append(
             FeedEntry(parsed.url, item.loc, canonical, item.title, "", "", item.published_at, item.language, name)
         )
-    if len(ordered) > max_entries:
+    if max_entries is not None and len(ordered) > max_entries:
         skipped = len(ordered) - max_entries
         events.append(
             LinkEvent(parsed.url, parsed.url, "over_limit", f"{skipped} URLs beyond the limit of {max_entries}")

@@ -7,6 +7,7 @@ candidates sharing an LSH band, verified exactly on their shingles.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 from core.records import ARTICLE_PREFIX, SEED_PREFIX, Article, public_id
 from extractors.dedup import PARAMETERS, Candidate, best_original, fingerprint, mask_figures, shingle_hashes
 from storage import warehouse as wh
-from storage.lsh import IndexedDoc, LshIndex
+from storage.lsh import IndexedDoc, LshIndex, discard_index
 from storage.warehouse import Connection, index_path
 
 CATCH_UP_CHUNK = 1000
@@ -23,6 +24,27 @@ _BATCH_AGE = 1 << 62  # batch articles are younger than everything indexed
 
 def open_index(warehouse: Path) -> LshIndex:
     return LshIndex(index_path(warehouse), PARAMETERS)
+
+
+def open_caught_up(warehouse: Path, con: Connection, warn: Callable[[str], None]) -> tuple[LshIndex, int, bool]:
+    """The index, caught up with the warehouse: (index, documents added, whether it was rebuilt). A damaged
+    index file (derived data) is deleted and rebuilt from the warehouse with a warning; it never blocks."""
+    try:
+        return _caught_up(open_index(warehouse), con)
+    except sqlite3.DatabaseError as exc:
+        path = index_path(warehouse)
+        warn(f"the near-duplicate index {path} is damaged ({exc}): rebuilding it from the warehouse")
+        discard_index(path)
+        return _caught_up(open_index(warehouse), con)
+
+
+def _caught_up(index: LshIndex, con: Connection) -> tuple[LshIndex, int, bool]:
+    try:
+        added, rebuilt = catch_up(index, con)
+    except BaseException:
+        index.close()
+        raise
+    return index, added, rebuilt
 
 
 def catch_up(index: LshIndex, con: Connection) -> tuple[int, bool]:

@@ -56,15 +56,37 @@ class Job:
 class Processed:
     page: ExtractedPage | None
     outcome: Outcome
+    error: str | None = None  # why the page could not be used (the outcome then comes from the feed text)
+
+
+def _error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
+def _outcome(job: Job, page: ExtractedPage | None, settings: ProcessSettings) -> tuple[Outcome, str | None]:
+    """The article from the page (falling back to the feed text if the page's text breaks a step), or an
+    `entry_failed` event when even the feed text cannot be processed. Never raises."""
+    try:
+        classifier = classifier_for(settings.taxonomy)
+        return build_article(job.entry, page, job.fetched_at, settings.limits, classifier), None
+    except Exception as exc:  # one hostile entry must not fail its batch
+        if page is not None:
+            return _outcome(job, None, settings)[0], f"page could not be processed: {_error(exc)}"
+        reason = f"entry could not be processed: {_error(exc)}"
+        return LinkEvent(job.entry.feed_url, job.entry.link, "entry_failed", reason), None
 
 
 def process_job(job: Job, settings: ProcessSettings) -> Processed:
-    """Extract (when there is a page), clean, detect language, classify: the CPU-bound part, in a worker."""
-    page = job.page
+    """Extract (when there is a page), clean, detect language, classify: the CPU-bound part, in a worker.
+    Never raises: a failure is the job's `error` or an `entry_failed` outcome."""
+    page, error = job.page, None
     if page is None and job.body:
-        page = extract_page(job.body, job.entry.link, job.content_type)
-    classifier = classifier_for(settings.taxonomy)
-    return Processed(page, build_article(job.entry, page, job.fetched_at, settings.limits, classifier))
+        try:
+            page = extract_page(job.body, job.entry.link, job.content_type)
+        except Exception as exc:  # the entry is kept from its feed text
+            error = f"extraction failed: {_error(exc)}"
+    outcome, article_error = _outcome(job, page, settings)
+    return Processed(page, outcome, error or article_error)
 
 
 def process_jobs(jobs: Sequence[Job], settings: ProcessSettings) -> list[Processed]:

@@ -27,9 +27,20 @@ def _conditional_headers(state: FeedState | None) -> dict[str, str]:
 
 
 def poll_feed(
-    fetcher: HttpFetcher, feed: FeedConfig, state: FeedState | None, max_entries: int
+    fetcher: HttpFetcher, feed: FeedConfig, state: FeedState | None
 ) -> tuple[FeedPoll, str | None, tuple[LinkEvent, ...]]:
-    """(poll, feed title, link events). Unchanged feeds (304 or same body hash) are not parsed."""
+    """(poll, feed title, link events). Unchanged feeds (304 or same body hash) are not parsed. Never
+    raises: whatever goes wrong while handling this feed becomes its recorded error."""
+    try:
+        return _poll_feed(fetcher, feed, state)
+    except Exception as exc:  # one feed's hostile bytes (or a bug they hit) never stop a pass
+        reason = f"feed could not be processed: {type(exc).__name__}: {exc}"[:500]
+        return FeedPoll(feed.url, feed.name, "failed", None, None, None, None, reason, "permanent"), None, ()
+
+
+def _poll_feed(
+    fetcher: HttpFetcher, feed: FeedConfig, state: FeedState | None
+) -> tuple[FeedPoll, str | None, tuple[LinkEvent, ...]]:
     try:
         response = fetcher.get(feed.url, fetcher.policy.max_feed_bytes, _conditional_headers(state))
     except FetchError as error:
@@ -49,7 +60,8 @@ def poll_feed(
         )
         return unchanged, None, ()
     configured_name = feed.name if feed.name != feed.url else None
-    parsed, events = parse_any_feed(response, feed.url, max_entries, name=configured_name)
+    # Every entry (the body is size-capped): the pass budgets new entries per feed (flows.backlog).
+    parsed, events = parse_any_feed(response, feed.url, None, name=configured_name)
     if parsed.error:
         reason = html_feed_hint(response) or parsed.error
         failed = FeedPoll(feed.url, feed.name, "failed", response.status, None, None, None, reason, "permanent")

@@ -1,6 +1,7 @@
 """The one HTTP client every fetch goes through: bounded, polite, guarded, with transient-error retries.
 
-Bounds: connect/read timeouts plus a wall-clock deadline per response (slow-drip servers), a byte cap on
+Bounds: connect/read timeouts plus a wall-clock deadline per request from the moment it is sent, status line
+and headers included (flows.deadline: slow-drip servers), a byte cap on
 the decoded body (so compression bombs stop at the cap), a redirect limit with loop detection. Politeness:
 a per-host concurrency limit and minimum gap between requests, Retry-After honoured (capped), jittered
 exponential backoff. Safety: the private-address guard on every hop (flows.netguard), no proxies from the
@@ -24,6 +25,7 @@ import httpx
 from core.errors import AddressRefused, FetchError
 from core.records import HttpResponse
 from core.settings import HttpPolicy
+from flows.deadline import deadline_passed, request_deadline
 from flows.netguard import GuardedTransport, HostAllowList, check_scheme
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -136,16 +138,23 @@ class HttpFetcher:
         try:
             check_scheme(url)
             host = urlsplit(url).hostname or ""
-            with self._gate.slot(host), self._client.stream("GET", url, headers=dict(headers)) as response:
-                return self._read(url, response, max_bytes)
+            with self._gate.slot(host), request_deadline(self.policy.deadline_seconds):
+                try:
+                    with self._client.stream("GET", url, headers=dict(headers)) as response:
+                        return self._read(url, response, max_bytes)
+                except httpx.TimeoutException as exc:
+                    raise self._timed_out(exc) from None
         except AddressRefused as refused:
             raise FetchError("refused", refused.reason) from None
-        except httpx.TimeoutException as exc:
-            raise FetchError("transient", f"timed out ({type(exc).__name__})") from None
         except (httpx.TransportError, httpx.DecodingError) as exc:
             raise FetchError("transient", f"{type(exc).__name__}: {exc}"[:300]) from None
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
             raise FetchError("permanent", f"invalid URL: {exc}"[:300]) from None
+
+    def _timed_out(self, exc: httpx.TimeoutException) -> FetchError:
+        if deadline_passed():
+            return FetchError("transient", f"response took longer than {self.policy.deadline_seconds:g} s")
+        return FetchError("transient", f"timed out ({type(exc).__name__})")
 
     def _read(self, url: str, response: httpx.Response, max_bytes: int) -> HttpResponse:
         status = response.status_code
@@ -165,12 +174,11 @@ class HttpFetcher:
     def _read_body(self, response: httpx.Response, max_bytes: int) -> bytes:
         """Raw bytes, decompressed here (not by httpx) so the cap applies to the output of every chunk and a
         truncated stream is detected instead of silently returning half a document."""
-        deadline = time.monotonic() + self.policy.deadline_seconds
         decoder = _Decompressor(response.headers.get("content-encoding", ""), max_bytes)
         chunks: list[bytes] = []
         for raw in response.iter_raw():
             chunks.append(decoder.feed(raw))
-            if time.monotonic() > deadline:
+            if deadline_passed():
                 raise FetchError("transient", f"response took longer than {self.policy.deadline_seconds:g} s")
         chunks.append(decoder.finish())
         return b"".join(chunks)

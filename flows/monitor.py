@@ -26,7 +26,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 
-from core.errors import WarehouseError
+from core.errors import NoFeedRead, WarehouseError
 from core.records import ARTICLE_PREFIX, Article, FeedEntry, FeedPoll, FeedState, LinkEvent, PassSummary, SeedDocument
 from core.settings import AlertRule, Config, FeedConfig, PipelineSettings, StoryPolicy
 from core.words import count_of
@@ -34,7 +34,8 @@ from extractors.article import TextLimits
 from extractors.classify import classifier_for
 from extractors.embedding import warm_up
 from extractors.seeds import SEED_SKIP_STEMS, parse_seed
-from flows.dedupe import catch_up, mark_duplicates, open_index
+from flows.backlog import deferred_events, hold_back, within_budget
+from flows.dedupe import mark_duplicates, open_caught_up
 from flows.extraction import Extraction, ProcessSettings, extraction_for
 from flows.feeds import poll_feed
 from flows.http import HttpFetcher
@@ -89,7 +90,7 @@ class _Tally:
             articles_duplicate=sum(1 for a in self.new if a.duplicate_of is not None),
             links_refused=kinds["refused"],
             pages_failed=kinds["page_failed"],
-            entries_dropped=kinds["too_short"] + kinds["invalid_url"] + kinds["over_limit"] + kinds["lost"],
+            entries_dropped=kinds["too_short"] + kinds["invalid_url"] + kinds["lost"] + kinds["entry_failed"],
             notifications_sent=self.notifications_sent,
             notifications_failed=self.notifications_failed,
             new_by_language=_ranked(languages),
@@ -108,16 +109,16 @@ def _ranked(counts: Counter[str]) -> tuple[tuple[str, int], ...]:
 def poll_feed_task(
     fetcher: HttpFetcher, feed: FeedConfig, state: FeedState | None, pipeline: PipelineSettings
 ) -> tuple[FeedPoll, str | None, tuple[LinkEvent, ...]]:
-    max_entries = pipeline.max_entries_per_feed
+    # Every entry (bodies are size-capped): the pass budgets new entries per source (flows.backlog).
     if feed.kind == "sitemap":
         validators = (
             {"etag": state.etag, "last_modified": state.last_modified, "body_hash": state.body_hash} if state else {}
         )
         poll, title, events = poll_sitemap(
-            fetcher, feed.url, feed.name, validators, max_entries, pipeline.max_sitemap_children
+            fetcher, feed.url, feed.name, validators, None, pipeline.max_sitemap_children
         )
     else:
-        poll, title, events = poll_feed(fetcher, feed, state, max_entries)
+        poll, title, events = poll_feed(fetcher, feed, state)
     logger = get_run_logger()
     if poll.outcome == "failed":
         logger.warning("feed %s failed (%s): %s", feed.url, poll.error_kind, poll.error)
@@ -211,7 +212,8 @@ def _record_polls(
 
 
 def _new_entries(warehouse: Warehouse, polls: Sequence[FeedPoll]) -> tuple[list[FeedEntry], int, int]:
-    """Entries of this pass not stored before (first occurrence of each canonical URL), seen, known."""
+    """Entries of this pass not stored before (first occurrence of each canonical URL), seen, known. The
+    per-feed budget is applied afterwards (flows.backlog)."""
     unique: dict[str, FeedEntry] = {}
     seen = 0
     for poll in polls:
@@ -324,10 +326,9 @@ def _prepare(warehouse: Warehouse, config: Config, run_id: str, now: datetime) -
 
 
 def _open_index(warehouse: Warehouse) -> LshIndex:
-    index = open_index(warehouse.path)
-    with warehouse.session() as con:
-        added, rebuilt = catch_up(index, con)
     logger = get_run_logger()
+    with warehouse.session() as con:
+        index, added, rebuilt = open_caught_up(warehouse.path, con, logger.warning)
     if rebuilt:
         logger.warning("the near-duplicate index was ahead of the warehouse (a restored backup?): rebuilt it")
     if added:
@@ -363,16 +364,19 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
                 # between re-reads the feed next time instead of taking it for unchanged and losing entries.
                 failed = [p for p in polls if p[0].outcome == "failed"]
                 _record_polls(warehouse, config, failed, states, datetime.now(UTC))
-                entries, tally.entries_seen, tally.entries_known = _new_entries(warehouse, [p for p, _ in polls])
-                fresh = count_of(len(entries), "new entry", "new entries")
-                logger.info("%s to fetch (%d already stored)", fresh, tally.entries_known)
+                fresh, tally.entries_seen, tally.entries_known = _new_entries(warehouse, [p for p, _ in polls])
+                budget = config.pipeline.max_entries_per_feed
+                entries, deferred = within_budget(fresh, budget)
+                tally.events.extend(deferred_events(deferred, budget))
+                planned = count_of(len(entries), "new entry", "new entries")
+                logger.info("%s to fetch (%d already stored)", planned, tally.entries_known)
                 progress.pages_planned(len(entries))
                 writer = _Writer(
                     warehouse, index, run_id, config.alerts, config.stories, {f.url: f.tags for f in config.feeds}
                 )
                 _process_batches(config, writer, fetcher, entries, tally, extraction, progress)
                 _account_for(writer, entries, tally)
-                succeeded = [p for p in polls if p[0].outcome != "failed"]
+                succeeded = [(hold_back(p, deferred), title) for p, title in polls if p.outcome != "failed"]
                 _record_polls(warehouse, config, succeeded, states, datetime.now(UTC))
             _notify(warehouse, config, run_id, tally)
         except BaseException as exc:
@@ -385,8 +389,19 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
             extraction.close()
             index.close()
         summary = tally.summary(run_id, "completed")
-        _finish(warehouse, summary, None)
+        outage = _total_outage(summary)
+        _finish(warehouse, replace(summary, status="failed") if outage else summary, outage)
+    if outage:
+        raise NoFeedRead(outage, replace(summary, status="failed"))
     return summary
+
+
+def _total_outage(summary: PassSummary) -> str | None:
+    """Why the pass failed although it ran to the end: feeds were polled and not one could be read."""
+    polled = summary.feeds_ok + summary.feeds_unchanged + summary.feeds_failed
+    if polled == 0 or summary.feeds_failed < polled:
+        return None
+    return f"no feed could be read: all {polled} polled feeds failed (see `newsmon status` for each error)"
 
 
 @task(name="deliver-alerts", cache_policy=NO_CACHE)

@@ -21,6 +21,7 @@ import httpx
 
 from core.errors import AddressRefused
 from core.urls import scheme_refusal
+from flows.deadline import DeadlineBackend
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -155,7 +156,7 @@ class GuardedTransport(httpx.BaseTransport):
             ssl_context=ssl.create_default_context(),
             max_connections=max_connections,
             max_keepalive_connections=max_connections,
-            network_backend=GuardedBackend(allow),
+            network_backend=DeadlineBackend(GuardedBackend(allow)),  # flows.deadline: per-request deadline
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:

@@ -14,10 +14,12 @@ import functools
 import hashlib
 import os
 import signal
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import apprise
 
@@ -27,9 +29,12 @@ from alerts.spikes import find_spikes
 from alerts.stories import plan_story_messages
 from core.records import SPIKE_PREFIX, Article, DigestItem
 from core.settings import AlertRule, Config
+from flows.netguard import HostAllowList
+from flows.notifyguard import private_redirects_refused
 from storage import warehouse as wh
-from storage.warehouse import Connection, DueNotification, Warehouse
+from storage.warehouse import ComposedMessage, Connection, DueNotification, Warehouse
 
+T = TypeVar("T")
 FAULT_POINT_VARIABLE = "NEWSMON_FAULT_POINT"
 
 
@@ -109,8 +114,9 @@ def queue_spikes(con: Connection, rules: Sequence[AlertRule], run_id: str, now: 
     return queued
 
 
-def send(url: str, message: Message, timeout: float) -> str | None:
-    """Deliver one message; None on success, else the error (with no URL or token in it)."""
+def send(url: str, message: Message, timeout: float, allow: HostAllowList | None = None) -> str | None:
+    """Deliver one message; None on success, else the error (with no URL or token in it). Redirects from the
+    channel's own host may lead into private address space only where `allow` allows (flows.notifyguard)."""
     plugin = apprise.Apprise.instantiate(url)
     if plugin is None:
         return "not an Apprise URL this installation can send to"
@@ -121,12 +127,48 @@ def send(url: str, message: Message, timeout: float) -> str | None:
         headers["X-Newsmon-Digest"] = message.digest_id  # lets a receiver drop a re-send
     notifier = apprise.Apprise()
     notifier.add(plugin)
-    with apprise.LogCapture(level=apprise.logging.WARNING) as captured:  # type: ignore[no-untyped-call]
-        delivered = notifier.notify(body=message.body, title=message.title)
+    host = getattr(plugin, "host", None)
+    outcome = _within(timeout, lambda: _notify(notifier, message, host, allow or HostAllowList(())))
+    if outcome is None:
+        return (
+            f"no answer within {timeout:g} s (the receiver may still process it; a re-send carries the same "
+            "X-Newsmon-Digest id)"
+        )
+    delivered, log = outcome
     if delivered:
         return None
-    lines = [line.split(" - ", 2)[-1].strip() for line in captured.getvalue().splitlines() if line.strip()]
+    lines = [line.split(" - ", 2)[-1].strip() for line in log.splitlines() if line.strip()]
     return ("; ".join(lines) or "delivery failed")[:500].replace(url, "<channel>")
+
+
+def _notify(notifier: apprise.Apprise, message: Message, host: str | None, allow: HostAllowList) -> tuple[bool, str]:
+    with (
+        private_redirects_refused(host, allow) as refused,
+        apprise.LogCapture(level=apprise.logging.WARNING) as captured,  # type: ignore[no-untyped-call]
+    ):
+        delivered = bool(notifier.notify(body=message.body, title=message.title))
+    return delivered and not refused, "\n".join(refused) or str(captured.getvalue())
+
+
+def _within(seconds: float, work: Callable[[], T]) -> T | None:
+    """`work()`'s result, or None if it has not finished `seconds` after the start. Apprise bounds each socket
+    operation only, so a receiver trickling its answer would hold the pass; the work runs in a daemon thread
+    that is abandoned (and dies with the process) when the time is up. An exception in `work` is re-raised."""
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as exc:  # handed to the caller below
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="newsmon-notify", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if failure:
+        raise failure[0]
+    return outcome[0] if outcome else None
 
 
 SAMPLE = DigestItem(
@@ -140,10 +182,10 @@ SAMPLE = DigestItem(
 )
 
 
-def send_test(rule: AlertRule, timeout: float) -> list[tuple[str, str | None]]:
+def send_test(rule: AlertRule, timeout: float, allow: HostAllowList | None = None) -> list[tuple[str, str | None]]:
     """Send a sample digest through each of the rule's channels: (channel label, error or None)."""
     message = digest(rule.name, [SAMPLE])
-    return [(channel.label, send(channel.url, message, timeout)) for channel in map(channel_for, rule.notify)]
+    return [(channel.label, send(channel.url, message, timeout, allow)) for channel in map(channel_for, rule.notify)]
 
 
 @dataclass(frozen=True)
@@ -187,34 +229,50 @@ def _plan(
     return [(p.message, [r for r in rows if id(r) in ids]) for p, ids in zip(planned, chosen, strict=True)]
 
 
-def deliver_pending(warehouse: Warehouse, config: Config) -> DeliveryReport:
-    """Send every due outbox row of the configured rules and channels; rows of removed rules stay queued."""
+def _compose(con: Connection, config: Config, channels: dict[str, Channel]) -> int:
+    """Compose every due outbox row not in a message yet into messages and persist them (with their rows)
+    before anything is sent: a message, once composed, is re-sent unchanged with its id."""
     rules = {rule.name: rule for rule in config.alerts}
+    grouped: dict[tuple[str, str], list[DueNotification]] = defaultdict(list)
+    for row in wh.due_notifications(con, config.notifications.max_attempts):
+        if row.rule in rules and row.channel in channels:
+            grouped[(row.rule, row.channel)].append(row)
+
+    def spike_info(rule: str) -> Callable[[str], Message | None]:
+        def lookup(key: str) -> Message | None:
+            details = wh.spike_details(con, rule, key)
+            return spike_message(rule, details[0], details[1].isoformat(), *details[2:]) if details else None
+
+        return lookup
+
+    now = datetime.now(UTC)
+    composed = 0
+    for (rule, channel), rows in grouped.items():
+        for message, chunk in _plan(con, rules[rule], channel, rows, spike_info(rule)):
+            keys = tuple((r.rule, r.article_id, r.channel) for r in chunk)
+            wh.save_message(
+                con, ComposedMessage(message.digest_id, channel, rule, message.title, message.body, keys), now
+            )
+            composed += 1
+    return composed
+
+
+def deliver_pending(warehouse: Warehouse, config: Config) -> DeliveryReport:
+    """Send every due message of the configured rules and channels (composing new outbox rows into new
+    messages first); rows of removed rules stay queued."""
+    allow = HostAllowList(config.network.allow_hosts)
+    rules = {rule.name for rule in config.alerts}
     channels = {channel.label: channel for rule in config.alerts for channel in map(channel_for, rule.notify)}
-    with warehouse.session() as con:
-        due = wh.due_notifications(con, config.notifications.max_attempts)
-        grouped: dict[tuple[str, str], list[DueNotification]] = defaultdict(list)
-        for row in due:
-            if row.rule in rules and row.channel in channels:
-                grouped[(row.rule, row.channel)].append(row)
-
-        def spike_info(rule: str) -> Callable[[str], Message | None]:
-            def lookup(key: str) -> Message | None:
-                details = wh.spike_details(con, rule, key)
-                return spike_message(rule, details[0], details[1].isoformat(), *details[2:]) if details else None
-
-            return lookup
-
-        plan = [
-            (channels[channel], message, chunk)
-            for (rule, channel), rows in grouped.items()
-            for message, chunk in _plan(con, rules[rule], channel, rows, spike_info(rule))
-        ]
+    with warehouse.transaction() as con:
+        _compose(con, config, channels)
+        due = wh.due_messages(con, config.notifications.max_attempts)
+    plan = [m for m in due if m.rule in rules and m.channel in channels]
     sent = failed = 0
-    for channel, message, chunk in plan:
-        error = send(channel.url, message, config.notifications.timeout_seconds)
+    for composed in plan:
+        message = Message(composed.title, composed.body, composed.message_id)
+        error = send(channels[composed.channel].url, message, config.notifications.timeout_seconds, allow)
         fault_point("after-send")
         with warehouse.transaction() as con:
-            wh.record_delivery(con, [(r.rule, r.article_id, r.channel) for r in chunk], error, datetime.now(UTC))
-        sent, failed = (sent + len(chunk), failed) if error is None else (sent, failed + len(chunk))
+            wh.record_delivery(con, composed.keys, error, datetime.now(UTC))
+        sent, failed = (sent + len(composed.keys), failed) if error is None else (sent, failed + len(composed.keys))
     return DeliveryReport(sent, failed, len(plan))

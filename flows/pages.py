@@ -19,9 +19,7 @@ from datetime import UTC, datetime
 
 from core.errors import FetchError
 from core.records import Article, FeedEntry, LinkEvent, LinkOutcome
-from extractors.article import build_article
-from extractors.classify import classifier_for
-from flows.extraction import Done, Extraction, Job, Pending, Processed, ProcessSettings, process_jobs
+from flows.extraction import Done, Extraction, Job, Pending, Processed, ProcessSettings, process_job, process_jobs
 from flows.http import HttpFetcher
 
 _INLINE_BELOW = 8  # batches smaller than this are extracted in-process: a worker would cost more
@@ -153,10 +151,10 @@ def _entry_result(
     events: tuple[LinkEvent, ...] = (fetch_event,) if fetch_event else ()
     if isinstance(processed, str):  # keep the entry, from its feed text, and say why
         events = (*events, LinkEvent(entry.feed_url, entry.link, "page_failed", processed))
-        classifier = classifier_for(settings.taxonomy)
-        outcome = build_article(entry, None, datetime.now(UTC), settings.limits, classifier)
-    else:
-        outcome = processed.outcome
+        processed = process_job(Job(entry, None, None, datetime.now(UTC)), settings)
+    elif processed.error:
+        events = (*events, LinkEvent(entry.feed_url, entry.link, "page_failed", processed.error))
+    outcome = processed.outcome
     if isinstance(outcome, LinkEvent):
         return EntryResult(entry, None, (*events, outcome))
     return EntryResult(entry, outcome, events)

@@ -47,7 +47,7 @@ def conditional_headers(accept: str, etag: str | None, last_modified: str | None
 
 
 def parse_any_feed(
-    response: HttpResponse, feed_url: str, max_entries: int, name: str | None = None
+    response: HttpResponse, feed_url: str, max_entries: int | None, name: str | None = None
 ) -> tuple[ParsedFeed, tuple[LinkEvent, ...]]:
     """RSS/Atom through feedparser, JSON Feed through our own parser, chosen by the body. Entries' `source`
     is `name` (the feed's configured name) when given."""
@@ -121,7 +121,7 @@ def poll_sitemap(
     url: str,
     name: str,
     validators: Mapping[str, str | None],
-    max_entries: int,
+    max_entries: int | None,
     max_children: int,
 ) -> tuple[FeedPoll, str | None, tuple[LinkEvent, ...]]:
     """Poll a sitemap source like a feed: (poll, title, link events). `validators`: the stored `etag`,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 # Nothing heavy at import time: `newsmon run` starts Prefect's temporary server before importing the rest.
-from core.errors import ConfigError, NewsmonError
+from core.errors import ConfigError, NewsmonError, NoFeedRead
 from newsmon.feeds_cli import add_feeds_commands
 from newsmon.prefect_server import hand_over, start_early
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
+EXIT_NO_FEED_READ = 3  # the pass ran but not one polled feed could be read (a total outage)
 
 
 def _prefect_defaults() -> None:
@@ -30,7 +31,8 @@ def _prefect_defaults() -> None:
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"newsmon: {message}", file=sys.stderr)
+    """One line on stderr, whatever the message holds."""
+    print(f"newsmon: {' '.join(message.split())}", file=sys.stderr)
     return code
 
 
@@ -53,6 +55,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     hand_over(early_server)
     try:
         result = run_pass(config, poll_all=args.all)
+    except NoFeedRead as outage:
+        print(format_summary(outage.summary, time.monotonic() - started))
+        return _fail(f"pass failed: {outage}", EXIT_NO_FEED_READ)
     except (NewsmonError, OSError) as exc:
         return _fail(f"pass failed: {exc}", EXIT_FAILED)
     print(format_summary(summary_from_dict(result), time.monotonic() - started))
@@ -88,10 +93,13 @@ def cmd_alerts_test(args: argparse.Namespace) -> int:
     if rule is None:
         known = ", ".join(r.name for r in config.alerts) or "none"
         return _fail(f"{config.path}: alerts: no rule named {args.rule!r} (rules: {known})", EXIT_CONFIG)
+    from flows.netguard import HostAllowList
     from flows.notify import send_test
 
     failures = 0
-    for label, error in send_test(rule, config.notifications.timeout_seconds):
+    for label, error in send_test(
+        rule, config.notifications.timeout_seconds, HostAllowList(config.network.allow_hosts)
+    ):
         print(f"{label}: {'sent' if error is None else 'FAILED: ' + error}")
         failures += error is not None
     return EXIT_FAILED if failures else EXIT_OK

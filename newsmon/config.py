@@ -243,13 +243,26 @@ def parse_config(text: str, path: Path) -> Config:
     )
 
 
+MAX_CONFIG_BYTES = 10 * 1024 * 1024
+
+
 def _read(path: Path, what: str, config_path: Path) -> str:
+    """The file as text: UTF-8 (with or without a BOM), at most MAX_CONFIG_BYTES."""
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(f"{config_path}: {what}: file {path} not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ConfigError(f"{config_path}: {what}: cannot read {path}: {exc}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{config_path}: {what}: {path} is larger than {MAX_CONFIG_BYTES // 2**20} MB")
+    if b"\0" in data or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ConfigError(f"{config_path}: {what}: {path} is UTF-16/32 or has NUL bytes: save it as UTF-8")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{config_path}: {what}: {path} is not UTF-8 (byte {exc.start}): save it as UTF-8") from None
 
 
 def _taxonomy_sources(config: Config) -> tuple[tuple[str, str], ...]:
@@ -294,7 +307,10 @@ def load_config(path: Path) -> Config:
     """Read and validate a config file (and the taxonomy it names); every problem is a one-line ConfigError."""
     if not path.is_file():
         raise ConfigError(f"{path}: file not found")
-    config = parse_config(_read(path, "(file)", path), path.resolve())
+    try:
+        config = parse_config(_read(path, "(file)", path), path.resolve())
+    except RecursionError:
+        raise ConfigError(f"{path}: (document): values are nested too deeply") from None
     if not config.seeds.is_dir():
         raise ConfigError(f"{path}: seeds: folder {config.seeds} does not exist")
     sources = _taxonomy_sources(config)

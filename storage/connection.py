@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from core.errors import WarehouseMissing, WarehouseUnavailable, WarehouseVersionError
+from core.errors import WarehouseCorrupt, WarehouseMissing, WarehouseUnavailable, WarehouseVersionError
 from storage.schema import LATEST_VERSION, MIGRATIONS
 
 Connection = duckdb.DuckDBPyConnection
@@ -82,12 +82,17 @@ class Warehouse:
         self.lock_wait_seconds = lock_wait_seconds
 
     def _connect(self, read_only: bool) -> Connection:
+        _check_magic(self.path)
         deadline = time.monotonic() + self.lock_wait_seconds
         while True:
             try:
                 return duckdb.connect(str(self.path), read_only=read_only)
-            except duckdb.IOException as exc:
+            except duckdb.Error as exc:
                 message = str(exc)
+                if _is_corruption(exc):
+                    raise corrupt(self.path, exc) from exc
+                if not isinstance(exc, duckdb.IOException):
+                    raise
                 if "lock" not in message.lower() or time.monotonic() > deadline:
                     raise WarehouseUnavailable(f"cannot open warehouse {self.path}: {message}") from exc
                 time.sleep(0.2)
@@ -95,7 +100,7 @@ class Warehouse:
     @contextmanager
     def session(self, read_only: bool = False) -> Iterator[Connection]:
         if not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            require_folder(self.path)
         elif not self.path.exists():
             raise WarehouseMissing(f"warehouse {self.path} does not exist yet: run `newsmon run` first")
         con = self._connect(read_only)
@@ -103,6 +108,10 @@ class Warehouse:
             if not read_only:
                 _migrate(con)
             yield con
+        except duckdb.Error as exc:  # a damaged file often opens and fails only when a block is read
+            if _is_corruption(exc):
+                raise corrupt(self.path, exc) from exc
+            raise
         finally:
             con.close()
 
@@ -128,6 +137,8 @@ class Warehouse:
                 con.execute("COMMIT")
             except duckdb.Error as exc:
                 _rollback_quietly(con)
+                if _is_corruption(exc):
+                    raise corrupt(self.path, exc) from exc
                 if not _is_storage_failure(exc):
                     raise
                 raise WarehouseUnavailable(
@@ -137,6 +148,56 @@ class Warehouse:
             except BaseException:
                 _rollback_quietly(con)
                 raise
+
+
+_CORRUPTION_SIGNS = (
+    "not a valid duckdb database file",
+    "could not read enough bytes",
+    "corrupt",
+    "checksum",
+    "invalid block",
+    "failed to load metadata",
+)
+
+
+def _is_corruption(exc: duckdb.Error) -> bool:
+    """DuckDB's words for a file that is truncated, overwritten or no database at all."""
+    message = str(exc).lower()
+    return any(sign in message for sign in _CORRUPTION_SIGNS)
+
+
+def corrupt(path: Path, exc: BaseException) -> WarehouseCorrupt:
+    first_line = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+    return WarehouseCorrupt(
+        f"warehouse {path} is a damaged or foreign file, not a usable DuckDB database ({first_line}): restore it "
+        f"from a backup, or move it aside (mv {path} {path}.damaged) and the next `newsmon run` starts a new one"
+    )
+
+
+_DUCKDB_MAGIC = (8, b"DUCK")  # offset and bytes of the magic number in a DuckDB file's header
+
+
+def _check_magic(path: Path) -> None:
+    """Refuse a file that is not DuckDB's before DuckDB sees it (it would try to load an extension for an
+    SQLite file, over the network)."""
+    offset, magic = _DUCKDB_MAGIC
+    try:
+        with path.open("rb") as file:
+            head = file.read(offset + len(magic))
+    except FileNotFoundError:
+        return
+    if head and head[offset:] != magic:
+        raise corrupt(path, ValueError("no DuckDB header"))
+
+
+def require_folder(path: Path) -> None:
+    """The warehouse's folder must exist: a typo in `warehouse:` must not silently create a new tree."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise WarehouseMissing(
+            f"the folder of warehouse {path} does not exist: {folder} (create it with mkdir -p {folder}, "
+            "or fix `warehouse:` in the config)"
+        )
 
 
 def _is_storage_failure(exc: duckdb.Error) -> bool:

@@ -14,13 +14,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from core.errors import LockTimeout
-from storage.connection import lock_path
+from storage.connection import lock_path, require_folder
 
 
 @contextmanager
 def pass_lock(warehouse: Path, wait_seconds: float, on_wait: Callable[[str], None]) -> Iterator[None]:
     lock_file = lock_path(warehouse)
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    require_folder(warehouse)
     fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         _acquire(fd, lock_file, wait_seconds, on_wait)

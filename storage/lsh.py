@@ -37,6 +37,12 @@ HIGH_WATER = "article_seq_high_water"
 PARAMETERS = "parameters"
 
 
+def discard_index(path: Path) -> None:
+    """Delete the index file (and SQLite's WAL and shared-memory files): it is rebuilt from the warehouse."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 @dataclass(frozen=True)
 class IndexedDoc:
     doc: int

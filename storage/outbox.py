@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from core.records import SPIKE_PREFIX, DigestItem
 from storage.connection import Connection, insert_rows
-from storage.tables import DIGEST_SQL, NOTIFICATION_COLUMNS, SPIKE_COLUMNS, digest_item
+from storage.tables import DIGEST_SQL, MESSAGE_COLUMNS, NOTIFICATION_COLUMNS, SPIKE_COLUMNS, digest_item
 
 
 @dataclass(frozen=True)
@@ -37,16 +38,58 @@ def enqueue_notifications(
     return int(after[0]) - int(before[0]) if after and before else 0
 
 
+@dataclass(frozen=True)
+class ComposedMessage:
+    """A message as it was composed (and is sent, and re-sent, unchanged), with the outbox rows it carries."""
+
+    message_id: str  # the X-Newsmon-Digest id receivers use to drop a re-send
+    channel: str
+    rule: str
+    title: str
+    body: str
+    keys: tuple[tuple[str, str, str], ...]  # (rule, article_id, channel) of its outbox rows
+
+
 def due_notifications(con: Connection, max_attempts: int) -> list[DueNotification]:
-    """Pending rows and failed rows still under the attempt cap, with what the digest shows, oldest first."""
+    """Due rows (pending, or failed under the attempt cap) not yet composed into a message, with what the
+    digest shows, oldest first."""
     rows = con.execute(
         f"""SELECT n.rule, n.channel, n.attempts, n.kind, {", ".join(DIGEST_SQL.values())}
            FROM notifications n LEFT JOIN articles a USING (article_id)
-           WHERE n.status = 'pending' OR (n.status = 'failed' AND n.attempts < ?)
+           WHERE n.message_id IS NULL AND (n.status = 'pending' OR (n.status = 'failed' AND n.attempts < ?))
            ORDER BY n.created_at, n.rule, n.channel, a.seq NULLS LAST, n.article_id""",
         [max_attempts],
     ).fetchall()
     return [DueNotification(r[0], r[1], r[2], digest_item(r[4:]), r[3]) for r in rows]
+
+
+def save_message(con: Connection, message: ComposedMessage, now: datetime) -> None:
+    """Persist a composed message and tie its outbox rows to it, before it is sent for the first time."""
+    row = (message.message_id, message.channel, message.rule, message.title, message.body, now)
+    insert_rows(con, "messages", MESSAGE_COLUMNS, [row], skip_existing=True)
+    for rule, article, channel in message.keys:
+        con.execute(
+            "UPDATE notifications SET message_id = ? WHERE rule = ? AND article_id = ? AND channel = ?",
+            [message.message_id, rule, article, channel],
+        )
+
+
+def due_messages(con: Connection, max_attempts: int) -> list[ComposedMessage]:
+    """Composed messages with rows still to deliver (pending, or failed under the attempt cap), oldest first."""
+    rows = con.execute(
+        """SELECT m.message_id, m.channel, m.rule, m.title, m.body, list((n.rule, n.article_id, n.channel))
+           FROM messages m JOIN notifications n ON n.message_id = m.message_id AND n.channel = m.channel
+           WHERE n.status = 'pending' OR (n.status = 'failed' AND n.attempts < ?)
+           GROUP BY ALL ORDER BY min(m.composed_at), min(m.rowid)""",
+        [max_attempts],
+    ).fetchall()
+    return [ComposedMessage(r[0], r[1], r[2], r[3], r[4], tuple(_key(k) for k in r[5])) for r in rows]
+
+
+def _key(value: Any) -> tuple[str, str, str]:
+    """An outbox key from DuckDB's row value (a tuple, or a dict for named structs)."""
+    rule, article, channel = value.values() if isinstance(value, dict) else value
+    return str(rule), str(article), str(channel)
 
 
 def record_delivery(con: Connection, keys: Sequence[tuple[str, str, str]], error: str | None, now: datetime) -> None:

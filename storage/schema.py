@@ -217,7 +217,6 @@ COMMENT ON COLUMN feed_health.next_poll_at IS
 """
 
 MIGRATIONS += ((5, "analyst views: articles_unique, mentions_daily, syndication, feed_health", _VIEWS),)
-
 _SOURCES = """
 ALTER TABLE articles ADD COLUMN tags VARCHAR[] DEFAULT [];
 ALTER TABLE feeds ADD COLUMN kind VARCHAR DEFAULT 'feed';
@@ -314,6 +313,25 @@ MIGRATIONS += (
     (7, "stories: stories, story_features, articles.story_id, notifications.kind", _STORIES),
     (8, "index on articles.story_id", "CREATE INDEX articles_story ON articles (story_id);"),
     (9, "analyst view: top_stories_daily", _STORY_VIEWS),
+)
+
+MIGRATIONS += (
+    (
+        10,
+        "composed alert messages: a message is persisted before it is sent and re-sent unchanged",
+        """
+        CREATE TABLE messages (
+            message_id  VARCHAR NOT NULL,
+            channel     VARCHAR NOT NULL,
+            rule        VARCHAR NOT NULL,
+            title       VARCHAR NOT NULL,
+            body        VARCHAR NOT NULL,
+            composed_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (message_id, channel)
+        );
+        ALTER TABLE notifications ADD COLUMN message_id VARCHAR;
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

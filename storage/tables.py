@@ -23,6 +23,7 @@ SEED_COLUMNS = ("seed_id", "title", "text", "language", "platforms", "topics", "
 NOTIFICATION_COLUMNS = (
     "rule", "article_id", "channel", "status", "attempts", "created_at", "updated_at", "run_id", "kind",
 )  # fmt: skip
+MESSAGE_COLUMNS = ("message_id", "channel", "rule", "title", "body", "composed_at")
 SPIKE_COLUMNS = ("rule", "platform", "day", "count", "mean", "stdev", "detected_at")
 # The counters of a pass summary that `runs` stores (every int field, plus the status).
 RUN_SUMMARY_COLUMNS = tuple(f.name for f in fields(PassSummary) if f.name == "status" or f.type in (int, "int"))

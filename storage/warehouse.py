@@ -34,12 +34,15 @@ from storage.feeds import (
     start_run,
 )
 from storage.outbox import (
+    ComposedMessage,
     DueNotification,
     daily_platform_counts,
+    due_messages,
     due_notifications,
     enqueue_notifications,
     record_delivery,
     record_spike,
+    save_message,
     spike_details,
 )
 from storage.readmodels import (
@@ -62,6 +65,7 @@ from storage.stories import (
 __all__ = [
     "EXPORT_FORMATS",
     "SYNDICATION_SQL",
+    "ComposedMessage",
     "Connection",
     "DueNotification",
     "Rows",
@@ -69,6 +73,7 @@ __all__ = [
     "articles_after",
     "daily_platform_counts",
     "document_texts",
+    "due_messages",
     "due_notifications",
     "enqueue_notifications",
     "export_tables",
@@ -91,6 +96,7 @@ __all__ = [
     "record_feed_poll",
     "record_spike",
     "refresh_stories",
+    "save_message",
     "seed_texts",
     "show_queries",
     "spike_details",

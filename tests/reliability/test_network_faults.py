@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.errors import NoFeedRead
 from newsmon.flow import monitor_pass
 from tests.helpers import free_port, write_config
 
@@ -152,8 +153,9 @@ def test_every_fault_is_recorded_with_a_reason(tmp_path: Path, fault_server: Fau
 
 def test_connection_refused_feed_is_a_transient_feed_failure(tmp_path: Path) -> None:
     config = write_config(tmp_path, [{"url": f"http://127.0.0.1:{free_port()}/feed.xml", "name": "down"}])
-    summary = monitor_pass(str(config))
-    assert summary["status"] == "completed" and summary["feeds_failed"] == 1
+    with pytest.raises(NoFeedRead) as outage:  # its only feed failed: a total outage (exit 3)
+        monitor_pass(str(config))
+    assert outage.value.summary.status == "failed" and outage.value.summary.feeds_failed == 1
     con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
     row = con.execute("SELECT last_error_kind, last_error, consecutive_failures FROM feeds").fetchone()
     con.close()
