@@ -149,6 +149,15 @@ class HttpFetcher:
                 time.sleep(wait)
                 attempt += 1
 
+    def post_form(self, url: str, form: Mapping[str, str], max_bytes: int = 65536) -> HttpResponse:
+        """One POST of a form (WebSub hub requests), guarded like a GET; no redirects, no retries.
+        Returns 2xx responses (and 3xx as they are); raises FetchError otherwise."""
+        with _as_fetch_errors():
+            check_scheme(url)
+            host = urlsplit(url).hostname or ""
+            with self._gate.slot(host), self._client.stream("POST", url, data=dict(form)) as response:
+                return self._read(url, response, max_bytes)
+
     def _retry_wait(self, error: FetchError, attempt: int) -> float | None:
         if error.kind != "transient" or attempt >= self.policy.retries:
             return None
@@ -175,19 +184,12 @@ class HttpFetcher:
                 raise FetchError("permanent", f"more than {self.policy.max_redirects} redirects")
 
     def _get_once(self, url: str, max_bytes: int, headers: Mapping[str, str]) -> HttpResponse:
-        try:
+        with _as_fetch_errors():
             check_scheme(url)
             host = urlsplit(url).hostname or ""
             with self._gate.slot(host), self._client.stream("GET", url, headers=dict(headers)) as response:
                 return self._read(url, response, max_bytes)
-        except AddressRefused as refused:
-            raise FetchError("refused", refused.reason) from None
-        except httpx.TimeoutException as exc:
-            raise FetchError("transient", f"timed out ({type(exc).__name__})") from None
-        except (httpx.TransportError, httpx.DecodingError) as exc:
-            raise FetchError("transient", f"{type(exc).__name__}: {exc}"[:300]) from None
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
-            raise FetchError("permanent", f"invalid URL: {exc}"[:300]) from None
+        raise AssertionError("unreachable")  # pragma: no cover - the context manager only re-raises
 
     def _read(self, url: str, response: httpx.Response, max_bytes: int) -> HttpResponse:
         status = response.status_code
@@ -216,6 +218,21 @@ class HttpFetcher:
                 raise FetchError("transient", f"response took longer than {self.policy.deadline_seconds:g} s")
         chunks.append(decoder.finish())
         return b"".join(chunks)
+
+
+@contextmanager
+def _as_fetch_errors() -> Iterator[None]:
+    """Network and URL errors as FetchError with the kind that says whether trying again can help."""
+    try:
+        yield
+    except AddressRefused as refused:
+        raise FetchError("refused", refused.reason) from None
+    except httpx.TimeoutException as exc:
+        raise FetchError("transient", f"timed out ({type(exc).__name__})") from None
+    except (httpx.TransportError, httpx.DecodingError) as exc:
+        raise FetchError("transient", f"{type(exc).__name__}: {exc}"[:300]) from None
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
+        raise FetchError("permanent", f"invalid URL: {exc}"[:300]) from None
 
 
 class _Decompressor:
