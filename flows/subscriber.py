@@ -65,7 +65,7 @@ class Subscriptions:
 
     def for_feed(self, feed_url: str) -> Subscription | None:
         with self._lock:
-            return next((s for s in self._subs.values() if s.feed_url == feed_url and s.state != "expired"), None)
+            return next((s for s in self._subs.values() if s.feed_url == feed_url), None)
 
     def pushing(self, feed_url: str, now: datetime) -> bool:
         return is_pushing(self.for_feed(feed_url), now, self.settings)
@@ -150,4 +150,3 @@ class Subscriptions:
                 state = current.state if error else "unsubscribing"
             self._put(replace(current, intent=sub.intent, requested_at=now, sent_at=now, state=state, error=error))
         return f"{mode} {sub.topic} at {sub.hub}: " + (error or "requested, waiting for the hub to verify")
-
