@@ -24,14 +24,6 @@ from typing import Literal
 
 WEEK_SECONDS = 7 * 24 * 3600.0
 PollOutcome = Literal["ok", "unchanged", "failed"]
-# sy:updatePeriod values (RSS 1.0 syndication module) in seconds
-UPDATE_PERIODS: dict[str, float] = {
-    "hourly": 3600.0,
-    "daily": 86400.0,
-    "weekly": WEEK_SECONDS,
-    "monthly": 30 * 86400.0,
-    "yearly": 365 * 86400.0,
-}
 
 
 @dataclass(frozen=True)
@@ -83,18 +75,6 @@ class Schedule:
     next_poll_at: datetime
     interval_seconds: float
     why: str
-
-
-def update_period_seconds(period: str | None, frequency: str | int | None) -> float | None:
-    """`sy:updatePeriod` / `sy:updateFrequency` -> seconds between updates (None when absent or invalid)."""
-    seconds = UPDATE_PERIODS.get((period or "").strip().lower())
-    if seconds is None:
-        return None
-    try:
-        times = int(str(frequency).strip()) if frequency not in (None, "") else 1
-    except ValueError:
-        times = 1
-    return seconds / times if times > 0 else seconds
 
 
 def observe(history: FeedHistory, seen: PollObservation, settings: ScheduleSettings) -> FeedHistory:

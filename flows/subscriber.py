@@ -11,7 +11,7 @@ import queue
 import random
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -54,6 +54,7 @@ class Subscriptions:
         self._changed: set[str] = set()
         self.pushes: queue.Queue[Push] = queue.Queue()
         self.rejected: Counter[str] = Counter()
+        self.on_push: Callable[[], None] | None = None  # wakes the watch loop
 
     def _put(self, sub: Subscription) -> None:
         self._subs[sub.callback_id] = sub
@@ -95,6 +96,8 @@ class Subscriptions:
             self._put(replace(sub, last_push_at=now))
         push = Push(sub.feed_url, sub.topic, body, headers.get("content-type"), now, headers.get("link"))
         self.pushes.put(push)
+        if self.on_push is not None:
+            self.on_push()
         return push_status(None)
 
     def missed(self, feed_url: str, now: datetime) -> None:

@@ -30,9 +30,7 @@ class WebSubSettings:
     """Config `websub:`."""
 
     enabled: bool = False
-    callback_base_url: str = ""  # public URL that reaches `bind` (e.g. https://newsmon.example.com/websub)
-    bind_host: str = "127.0.0.1"
-    bind_port: int = 8765
+    callback_base_url: str = ""  # public URL that reaches the watcher's /websub/ (watch.listen)
     lease_seconds: int = 10 * 86400  # asked for; the hub decides
     max_body_bytes: int = 5 * 1024 * 1024
     allow_sha1: bool = False  # accept sha1 signatures (only for hubs that cannot sign otherwise)
@@ -99,9 +97,7 @@ def callback_url(base: str, sub: Subscription) -> str:
     return f"{base.rstrip('/')}/{sub.callback_id}"
 
 
-def verify_intent(
-    sub: Subscription | None, params: dict[str, str], now: datetime, unit_random: float
-) -> Answer:
+def verify_intent(sub: Subscription | None, params: dict[str, str], now: datetime, unit_random: float) -> Answer:
     """The hub's GET to the callback. Echo `hub.challenge` only when mode and topic match what we asked."""
     if sub is None:
         return Answer(404, b"unknown subscription", None)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import apprise
 import yaml
@@ -22,6 +23,8 @@ from extractors.language import normalize_language_tag
 from extractors.taxonomy import Taxonomy, TaxonomyError
 from extractors.urls import canonical_url
 from flows.http import HttpPolicy
+from flows.schedule import ScheduleSettings
+from flows.websub import WebSubSettings
 from newsmon.polling import PollingPolicy
 from newsmon.resources import bundled_seeds_dir, bundled_taxonomy_file
 
@@ -79,6 +82,18 @@ class PipelineSettings:
 
 
 @dataclass(frozen=True)
+class WatchSettings:
+    """Config `watch:` (`newsmon watch`); the scheduling keys are flows.schedule.ScheduleSettings."""
+
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    batch_size: int = 100  # entries per processing cycle at most ...
+    batch_wait_seconds: float = 2.0  # ... or after the first entry waited this long
+    bind_host: str = "127.0.0.1"  # /websub/ callbacks, /healthz, /metrics
+    bind_port: int = 8765
+    poll_concurrency: int = 16  # feeds polled at once (per-host limits of `network:` still apply)
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     warehouse: Path
@@ -92,6 +107,8 @@ class Config:
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     # (name, YAML text) of the bundled taxonomy and the user's `taxonomy:` file, merged in this order.
     taxonomy_sources: tuple[tuple[str, str], ...] = ()
+    watch: WatchSettings = field(default_factory=WatchSettings)
+    websub: WebSubSettings = field(default_factory=WebSubSettings)
 
 
 class _Reader:
@@ -336,6 +353,8 @@ _TOP_LEVEL = {
     "feeds",
     "alerts",
     "notifications",
+    "watch",
+    "websub",
 }
 
 
@@ -361,6 +380,8 @@ def parse_config(text: str, path: Path) -> Config:
         feeds=_feeds(reader, top.get("feeds")),
         alerts=_alerts(reader, top.get("alerts")),
         notifications=_notifications(reader, top.get("notifications")),
+        watch=_watch(reader, top.get("watch"), top.get("polling")),
+        websub=_websub(reader, top.get("websub")),
     )
 
 
@@ -425,3 +446,85 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"{path}: taxonomy: {exc}") from None
     _check_alerts(config, taxonomy)
     return replace(config, taxonomy_sources=sources)
+
+
+_SCHEDULE_KEYS = {
+    "min_interval_seconds": 1.0,
+    "max_interval_seconds": 1.0,
+    "initial_interval_seconds": 1.0,
+    "push_poll_interval_seconds": 1.0,
+}
+
+
+def _watch(reader: _Reader, raw: Any, polling: Any) -> WatchSettings:
+    section = reader.mapping(
+        raw,
+        "watch",
+        {*_SCHEDULE_KEYS, "factor", "jitter", "batch_size", "batch_wait_seconds", "listen", "poll_concurrency"},
+    )
+    schedule: dict[str, Any] = {
+        k: reader.number(section[k], f"watch.{k}", low) for k, low in _SCHEDULE_KEYS.items() if k in section
+    }
+    if "factor" in section:
+        schedule["factor"] = reader.number(section["factor"], "watch.factor", 0.01)
+    if "jitter" in section:
+        schedule["jitter"] = reader.number(section["jitter"], "watch.jitter", 0)
+        if schedule["jitter"] > 0.5:
+            raise reader.fail(
+                "watch.jitter", f"must be at most 0.5 (a share of the interval), got {section['jitter']!r}"
+            )
+    policy = _polling(reader, polling)  # failing feeds back off as in `newsmon run`
+    settings = ScheduleSettings(
+        **schedule, backoff_step_seconds=policy.backoff_step_seconds, backoff_cap_seconds=policy.backoff_cap_seconds
+    )
+    if settings.min_interval_seconds > settings.max_interval_seconds:
+        raise reader.fail(
+            "watch.min_interval_seconds",
+            f"{settings.min_interval_seconds:g} is above watch.max_interval_seconds "
+            f"({settings.max_interval_seconds:g})",
+        )
+    host, port = _listen(reader, section.get("listen", "127.0.0.1:8765"))
+    return WatchSettings(
+        schedule=settings,
+        batch_size=reader.integer(section.get("batch_size", 100), "watch.batch_size", 1),
+        batch_wait_seconds=reader.number(section.get("batch_wait_seconds", 2.0), "watch.batch_wait_seconds", 0),
+        bind_host=host,
+        bind_port=port,
+        poll_concurrency=reader.integer(section.get("poll_concurrency", 16), "watch.poll_concurrency", 1),
+    )
+
+
+def _listen(reader: _Reader, value: Any) -> tuple[str, int]:
+    text = reader.text(value, "watch.listen")
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise reader.fail("watch.listen", f"{text!r} is not host:port (e.g. 127.0.0.1:8765 or 0.0.0.0:8765)")
+    return host.strip("[]"), int(port)
+
+
+def _websub(reader: _Reader, raw: Any) -> WebSubSettings:
+    converters: dict[str, Callable[[Any, str], Any]] = {
+        "enabled": lambda v, k: bool(reader.typed(v, k, bool, "true or false")),
+        "callback_url": lambda v, k: _callback_url(reader, v, k),
+        "lease_seconds": lambda v, k: reader.integer(v, k, 60),
+        "max_body_bytes": lambda v, k: reader.integer(v, k, 1024),
+        "allow_sha1": lambda v, k: bool(reader.typed(v, k, bool, "true or false")),
+        "quiet_seconds": lambda v, k: reader.number(v, k, 1),
+        "retry_seconds": lambda v, k: reader.number(v, k, 1),
+    }
+    section = reader.mapping(raw, "websub", set(converters))
+    values = {name: converters[name](value, f"websub.{name}") for name, value in section.items()}
+    if "callback_url" in values:
+        values["callback_base_url"] = values.pop("callback_url")
+    settings = WebSubSettings(**values)
+    if settings.enabled and not settings.callback_base_url:
+        raise reader.fail("websub.callback_url", "missing: the public URL hubs reach this watcher's /websub/ at")
+    return settings
+
+
+def _callback_url(reader: _Reader, value: Any, key: str) -> str:
+    url = reader.text(value, key)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise reader.fail(key, f"{url!r} is not an http(s) URL (e.g. https://newsmon.example.com/websub)")
+    return url.rstrip("/")

@@ -64,6 +64,9 @@ class ParsedFeed:
     encoding: str
     error: str | None = None
     warning: str | None = None
+    hubs: tuple[str, ...] = ()  # WebSub: the document's rel="hub" links
+    self_url: str | None = None  # WebSub topic: the document's rel="self" link
+    update_period_seconds: float | None = None  # sy:updatePeriod / sy:updateFrequency
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,10 @@ class FeedPoll:
     retry_after_seconds: float | None = None
     ttl_seconds: int | None = None
     entries: tuple[FeedEntry, ...] = ()
+    hubs: tuple[str, ...] = ()  # WebSub hubs (Link header first, then the document)
+    self_url: str | None = None  # WebSub topic (rel="self"), when the feed names one
+    update_period_seconds: float | None = None  # sy:updatePeriod / sy:updateFrequency
+    max_age_seconds: int | None = None  # Cache-Control max-age of the response
 
 
 @dataclass(frozen=True)

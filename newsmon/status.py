@@ -36,12 +36,22 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
+def _schedules(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[datetime, str]]:
+    """`newsmon watch`'s adaptive schedule per feed: (next poll, why), when the watcher has run."""
+    rows = con.execute("SELECT feed_url, next_poll_at, why FROM feed_schedule").fetchall()
+    return {url: (next_at, why) for url, next_at, why in rows}
+
+
 def _feed_lines(con: duckdb.DuckDBPyConnection, configured: set[str]) -> list[str]:
     lines = ["Feeds (failing first):"]
+    schedules = _schedules(con)
     for health, name, url, failures, since, success, error, next_at, total in con.execute(_FEEDS_SQL).fetchall():
         if url not in configured:
             continue
         line = f"  {health:<7} {name}  [{url}]  articles {total}, last ok {_when(success)}"
+        if url in schedules:
+            scheduled_at, why = schedules[url]
+            line += f"\n          watch: next poll {scheduled_at.strftime('%Y-%m-%d %H:%M:%S')}, {why}"
         if failures:
             line += (
                 f"\n          failing since {_when(since)} ({failures} weighted failures), next try {_when(next_at)}"

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from extractors.feeds import update_period_seconds
 from flows.schedule import (
     WEEK_SECONDS,
     FeedHistory,
@@ -16,7 +17,6 @@ from flows.schedule import (
     next_poll,
     observe,
     pushed_schedule,
-    update_period_seconds,
 )
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)

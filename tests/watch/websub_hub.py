@@ -40,9 +40,7 @@ class Hub:
     def live(self, topic: str | None = None) -> list[tuple[str, str, dict[str, Any]]]:
         now = time.time()
         with self.lock:
-            return [
-                (t, c, s) for (t, c), s in self.subscriptions.items() if s["expires"] > now and topic in (None, t)
-            ]
+            return [(t, c, s) for (t, c), s in self.subscriptions.items() if s["expires"] > now and topic in (None, t)]
 
     def verify(self, mode: str, topic: str, callback: str, secret: str, lease: int) -> None:
         challenge = secrets.token_urlsafe(16)

@@ -1,0 +1,77 @@
+"""`newsmon watch` state: each feed's adaptive schedule and the WebSub subscriptions (both survive restarts)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import astuple, dataclass, fields
+from datetime import datetime
+
+import duckdb
+
+from flows.schedule import FeedHistory, Schedule
+from flows.websub import Subscription
+from storage.warehouse import insert_rows
+
+_SUBSCRIPTION_COLUMNS = tuple(f.name for f in fields(Subscription))
+
+
+@dataclass(frozen=True)
+class StoredSchedule:
+    """A feed's schedule as the watcher left it."""
+
+    feed_url: str
+    history: FeedHistory
+    schedule: Schedule
+
+
+def load_schedules(con: duckdb.DuckDBPyConnection) -> dict[str, StoredSchedule]:
+    rows = con.execute(
+        "SELECT feed_url, interval_seconds, next_poll_at, why, polls, yield_ratio, unchanged_ratio FROM feed_schedule"
+    ).fetchall()
+    return {
+        url: StoredSchedule(url, FeedHistory(polls, yield_ratio, unchanged, interval), Schedule(next_at, interval, why))
+        for url, interval, next_at, why, polls, yield_ratio, unchanged in rows
+    }
+
+
+def save_schedules(con: duckdb.DuckDBPyConnection, schedules: Sequence[StoredSchedule], now: datetime) -> None:
+    rows = [
+        (
+            s.feed_url,
+            s.schedule.interval_seconds,
+            s.schedule.next_poll_at,
+            s.schedule.why,
+            s.history.polls,
+            s.history.yield_ratio,
+            s.history.unchanged_ratio,
+            now,
+        )
+        for s in schedules
+    ]
+    if not rows:
+        return
+    con.execute("DELETE FROM feed_schedule WHERE feed_url IN (SELECT unnest(?::VARCHAR[]))", [[r[0] for r in rows]])
+    columns = ("feed_url", "interval_seconds", "next_poll_at", "why", "polls", "yield_ratio", "unchanged_ratio")
+    insert_rows(con, "feed_schedule", (*columns, "updated_at"), rows)
+
+
+def entries_last_week(con: duckdb.DuckDBPyConnection, since: datetime) -> dict[str, int]:
+    """Articles per feed published (or, without a date, fetched) since `since`: Miniflux's weekly count."""
+    rows = con.execute(
+        "SELECT feed_url, count(*) FROM articles WHERE coalesce(published_at, fetched_at) >= ? GROUP BY feed_url",
+        [since],
+    ).fetchall()
+    return {url: int(count) for url, count in rows}
+
+
+def load_subscriptions(con: duckdb.DuckDBPyConnection) -> list[Subscription]:
+    rows = con.execute(f"SELECT {', '.join(_SUBSCRIPTION_COLUMNS)} FROM websub_subscriptions").fetchall()
+    return [Subscription(*row) for row in rows]
+
+
+def save_subscriptions(con: duckdb.DuckDBPyConnection, subscriptions: Sequence[Subscription]) -> None:
+    if not subscriptions:
+        return
+    ids = [s.callback_id for s in subscriptions]
+    con.execute("DELETE FROM websub_subscriptions WHERE callback_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
+    insert_rows(con, "websub_subscriptions", _SUBSCRIPTION_COLUMNS, [astuple(s) for s in subscriptions])
