@@ -63,9 +63,30 @@ class FeedSite:
         tmp.replace(self.folder / "feed.xml")
 
 
-_WORDS = tuple(
-    ["sellers", "merchants", "subsidy", "rebate", "coupon", "warehouse", "logistics", "courier", "livestream", "festival", "shoppers", "regulators", "margins", "growth", "export", "tariff", "platform", "marketplace", "brand", "factory", "supplier", "discount"]
-)
+_WORDS = [
+    "sellers",
+    "merchants",
+    "subsidy",
+    "rebate",
+    "coupon",
+    "warehouse",
+    "logistics",
+    "courier",
+    "livestream",
+    "festival",
+    "shoppers",
+    "regulators",
+    "margins",
+    "growth",
+    "export",
+    "tariff",
+    "platform",
+    "marketplace",
+    "brand",
+    "factory",
+    "supplier",
+    "discount",
+]
 
 
 def _story(title: str) -> str:
