@@ -11,6 +11,7 @@ flight and the next pass picks those entries up again (they are not stored yet).
 from __future__ import annotations
 
 import contextvars
+import logging
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -20,28 +21,30 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 
+from core.errors import WarehouseError
+from core.records import ARTICLE_PREFIX, Article, FeedEntry, FeedPoll, FeedState, LinkEvent, PassSummary, SeedDocument
+from core.settings import AlertRule, Config, FeedConfig
 from extractors.article import TextLimits
 from extractors.classify import classifier_for
-from extractors.seeds import SEED_SKIP_STEMS, SeedDocument, parse_seed
+from extractors.seeds import SEED_SKIP_STEMS, parse_seed
 from flows.dedupe import catch_up, mark_duplicates, open_index
 from flows.extraction import Extraction, ProcessSettings, extraction_for
 from flows.feeds import poll_feed
 from flows.http import HttpFetcher
 from flows.notify import DeliveryReport, deliver_pending, fault_point, queue_matches, queue_spikes
 from flows.pages import EntryResult, fetch_and_extract
-from newsmon.config import AlertRule, Config, FeedConfig, load_config
-from newsmon.polling import failure_weight, is_due, next_poll_after_failure, next_poll_after_success
-from newsmon.records import Article, FeedEntry, FeedPoll, LinkEvent, PassSummary
+from flows.polling import failure_weight, is_due, next_poll_after_failure, next_poll_after_success
 from storage import warehouse as wh
 from storage.lock import pass_lock
 from storage.lsh import LshIndex
-from storage.warehouse import ARTICLE_PREFIX, FeedState, Warehouse, WarehouseError
+from storage.warehouse import Warehouse
 
 LOCK_WAIT_SECONDS = 30 * 60
+Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]  # ours, or a Prefect run logger
 
 
 def read_seed_folder(folder: Path) -> list[SeedDocument]:
@@ -50,7 +53,7 @@ def read_seed_folder(folder: Path) -> list[SeedDocument]:
 
 
 @dataclass
-class _Tally:
+class Tally:
     feeds_total: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
     entries_seen: int = 0
@@ -130,7 +133,7 @@ def _fetch_extract(
 
 
 @dataclass(frozen=True)
-class _Writer:
+class BatchWriter:
     """Everything a batch write needs: the warehouse, the near-duplicate index, the run and the rules."""
 
     warehouse: Warehouse
@@ -140,7 +143,7 @@ class _Writer:
 
 
 @task(name="store-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
-def store_batch_task(writer: _Writer, articles: Sequence[Article], events: Sequence[LinkEvent]) -> list[Article]:
+def store_batch_task(writer: BatchWriter, articles: Sequence[Article], events: Sequence[LinkEvent]) -> list[Article]:
     """One transaction: keep articles with new canonical URLs, mark duplicates, insert them and queue their
     alert notifications (the outbox). Then add them to the near-duplicate index. Safe to retry."""
     with writer.warehouse.transaction() as con:
@@ -186,7 +189,7 @@ def _record_polls(
             wh.record_feed_poll(con, poll, now, next_at, failures, title)
 
 
-def _new_entries(warehouse: Warehouse, polls: Sequence[FeedPoll]) -> tuple[list[FeedEntry], int, int]:
+def new_entries(warehouse: Warehouse, polls: Sequence[FeedPoll]) -> tuple[list[FeedEntry], int, int]:
     """Entries of this pass not stored before (first occurrence of each canonical URL), seen, known."""
     unique: dict[str, FeedEntry] = {}
     seen = 0
@@ -201,7 +204,7 @@ def _new_entries(warehouse: Warehouse, polls: Sequence[FeedPoll]) -> tuple[list[
 
 
 def _poll_due_feeds(
-    config: Config, fetcher: HttpFetcher, states: dict[str, FeedState], poll_all: bool, tally: _Tally, now: datetime
+    config: Config, fetcher: HttpFetcher, states: dict[str, FeedState], poll_all: bool, tally: Tally, now: datetime
 ) -> list[tuple[FeedPoll, str | None]]:
     due = [f for f in config.feeds if poll_all or is_due(states[f.url].next_poll_at if f.url in states else None, now)]
     tally.outcomes["skipped"] = len(config.feeds) - len(due)
@@ -219,12 +222,12 @@ def _poll_due_feeds(
     return polls
 
 
-def _process_batches(
+def process_batches(
     config: Config,
-    writer: _Writer,
+    writer: BatchWriter,
     fetcher: HttpFetcher,
     entries: Sequence[FeedEntry],
-    tally: _Tally,
+    tally: Tally,
     extraction: Extraction,
 ) -> None:
     """Batch after batch, one ahead: while a batch is being stored, the next one is already fetched and
@@ -256,30 +259,37 @@ def _process_batches(
         store_batch_task(writer, [], tally.events)
 
 
-def _prepare(warehouse: Warehouse, config: Config, run_id: str, now: datetime) -> dict[str, FeedState]:
+def prepare_warehouse(warehouse: Warehouse, config: Config, now: datetime, logger: Logger) -> dict[str, FeedState]:
+    """Seeds loaded and labelled, a row per configured feed; returns every feed's stored state (the first
+    step of a pass, and of `newsmon watch`)."""
     seeds = read_seed_folder(config.seeds)
     classifier = classifier_for(config.taxonomy_sources)
     labels = {s.seed_id: classifier.classify(s.title, s.text) for s in seeds}
     with warehouse.transaction() as con:
-        aborted = wh.start_run(con, run_id, _flow_run_id(), now)
         added = wh.load_seeds(con, seeds, now)
         wh.label_seeds(con, {seed: (c.platforms, c.topics) for seed, c in labels.items()})
         for feed in config.feeds:
             wh.mark_feed_skipped(con, feed.url, feed.name)
         states = wh.feed_states(con)
-    logger = get_run_logger()
-    if aborted:
-        logger.warning("%d earlier pass(es) had been killed before finishing; marked 'aborted'", aborted)
     if added:
         logger.info("loaded %d seed documents from %s", added, config.seeds)
     return states
 
 
-def _open_index(warehouse: Warehouse) -> LshIndex:
+def _prepare(warehouse: Warehouse, config: Config, run_id: str, now: datetime) -> dict[str, FeedState]:
+    logger = get_run_logger()
+    with warehouse.transaction() as con:
+        aborted = wh.start_run(con, run_id, flow_run_id(), now)
+    if aborted:
+        logger.warning("%d earlier pass(es) had been killed before finishing; marked 'aborted'", aborted)
+    return prepare_warehouse(warehouse, config, now, logger)
+
+
+def open_dedup_index(warehouse: Warehouse, logger: Logger) -> LshIndex:
+    """The near-duplicate index, caught up with the warehouse."""
     index = open_index(warehouse.path)
     with warehouse.session() as con:
         added, rebuilt = catch_up(index, con)
-    logger = get_run_logger()
     if rebuilt:
         logger.warning("the near-duplicate index was ahead of the warehouse (a restored backup?): rebuilt it")
     if added:
@@ -287,7 +297,7 @@ def _open_index(warehouse: Warehouse) -> LshIndex:
     return index
 
 
-def _flow_run_id() -> str | None:
+def flow_run_id() -> str | None:
     try:
         context = get_run_context()
     except RuntimeError:
@@ -301,12 +311,12 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
     logger = get_run_logger()
     warehouse = Warehouse(config.warehouse)
     run_id = uuid.uuid4().hex[:12]
-    tally = _Tally(feeds_total=len(config.feeds))
+    tally = Tally(feeds_total=len(config.feeds))
     with pass_lock(config.warehouse, LOCK_WAIT_SECONDS, logger.warning):
         now = datetime.now(UTC)
         states = _prepare(warehouse, config, run_id, now)
         extraction = extraction_for(config.pipeline.extract_workers, config.pipeline.dask_address, logger.warning)
-        index = _open_index(warehouse)
+        index = open_dedup_index(warehouse, logger)
         try:
             with HttpFetcher(config.network) as fetcher:
                 polls = _poll_due_feeds(config, fetcher, states, poll_all, tally, now)
@@ -315,16 +325,16 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
                 # between re-reads the feed next time instead of taking it for unchanged and losing entries.
                 failed = [p for p in polls if p[0].outcome == "failed"]
                 _record_polls(warehouse, config, failed, states, datetime.now(UTC))
-                entries, tally.entries_seen, tally.entries_known = _new_entries(warehouse, [p for p, _ in polls])
+                entries, tally.entries_seen, tally.entries_known = new_entries(warehouse, [p for p, _ in polls])
                 logger.info("%d new entries to fetch (%d already known)", len(entries), tally.entries_known)
-                writer = _Writer(warehouse, index, run_id, config.alerts)
-                _process_batches(config, writer, fetcher, entries, tally, extraction)
+                writer = BatchWriter(warehouse, index, run_id, config.alerts)
+                process_batches(config, writer, fetcher, entries, tally, extraction)
                 succeeded = [p for p in polls if p[0].outcome != "failed"]
                 _record_polls(warehouse, config, succeeded, states, datetime.now(UTC))
-            _notify(warehouse, config, run_id, tally)
+            notify(warehouse, config, run_id, tally)
         except BaseException as exc:
             try:
-                _finish(warehouse, tally.summary(run_id, "failed"), f"{type(exc).__name__}: {exc}"[:1000])
+                finish_run(warehouse, tally.summary(run_id, "failed"), f"{type(exc).__name__}: {exc}"[:1000])
             except WarehouseError as unrecorded:  # e.g. the disk is full: report the first error, not this
                 logger.error("could not record the failed run either: %s", unrecorded)
             raise
@@ -332,7 +342,7 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
             extraction.close()
             index.close()
         summary = tally.summary(run_id, "completed")
-        _finish(warehouse, summary, None)
+        finish_run(warehouse, summary, None)
     return summary
 
 
@@ -346,7 +356,7 @@ def deliver_alerts_task(warehouse: Warehouse, config: Config) -> DeliveryReport:
     return report
 
 
-def _notify(warehouse: Warehouse, config: Config, run_id: str, tally: _Tally) -> None:
+def notify(warehouse: Warehouse, config: Config, run_id: str, tally: Tally) -> None:
     if not config.alerts:
         return
     with warehouse.transaction() as con:
@@ -356,16 +366,9 @@ def _notify(warehouse: Warehouse, config: Config, run_id: str, tally: _Tally) ->
     tally.notifications_sent, tally.notifications_failed = report.sent, report.failed
 
 
-def _finish(warehouse: Warehouse, summary: PassSummary, error: str | None) -> None:
+def finish_run(warehouse: Warehouse, summary: PassSummary, error: str | None) -> None:
     with warehouse.transaction() as con:
         wh.finish_run(con, summary, datetime.now(UTC), error)
-
-
-@flow(name="newsmon-pass", log_prints=True)
-def monitor_pass(config_path: str, poll_all: bool = False) -> dict[str, Any]:
-    """One monitoring pass over the feeds of `config_path`. Returns the pass summary as a dict."""
-    summary = execute_pass(load_config(Path(config_path)), poll_all)
-    return summary_to_dict(summary)
 
 
 def summary_to_dict(summary: PassSummary) -> dict[str, Any]:

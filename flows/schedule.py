@@ -22,33 +22,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
+from core.records import FeedHistory, Schedule
+from core.settings import ScheduleSettings
+
 WEEK_SECONDS = 7 * 24 * 3600.0
 PollOutcome = Literal["ok", "unchanged", "failed"]
-
-
-@dataclass(frozen=True)
-class ScheduleSettings:
-    """Config `watch:` scheduling keys (seconds)."""
-
-    min_interval_seconds: float = 300.0
-    max_interval_seconds: float = 86400.0
-    initial_interval_seconds: float = 900.0  # a feed with no history yet
-    factor: float = 1.0  # Miniflux's "polling factor": x the frequency interval
-    jitter: float = 0.1  # +/- this share of the interval
-    smoothing: float = 0.3  # weight of the newest poll in the yield / 304 averages
-    push_poll_interval_seconds: float = 6 * 3600.0  # safety poll of a feed whose hub pushes
-    backoff_step_seconds: float = 900.0
-    backoff_cap_seconds: float = 86400.0
-
-
-@dataclass(frozen=True)
-class FeedHistory:
-    """What the schedule remembers about a feed (persisted with it)."""
-
-    polls: int = 0
-    yield_ratio: float | None = None  # smoothed share of new URLs among a poll's entries
-    unchanged_ratio: float = 0.0  # smoothed share of polls that were 304 / same body
-    interval_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -66,15 +44,6 @@ class PollObservation:
     failures: int = 0  # weighted consecutive failures, this poll included
     error_kind: str | None = None  # transient / permanent / refused
     pushed: bool = False  # a live WebSub subscription delivers this feed
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """When to poll next, the interval that gave it and a sentence saying why."""
-
-    next_poll_at: datetime
-    interval_seconds: float
-    why: str
 
 
 def observe(history: FeedHistory, seen: PollObservation, settings: ScheduleSettings) -> FeedHistory:

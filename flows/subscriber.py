@@ -15,11 +15,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from flows.http import FetchError, HttpFetcher
+from core.errors import FetchError
+from core.records import Subscription
+from core.settings import WebSubSettings
+from flows.http import HttpFetcher
 from flows.websub import (
     Answer,
-    Subscription,
-    WebSubSettings,
     callback_url,
     due_action,
     is_pushing,

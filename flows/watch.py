@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,21 +24,30 @@ from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger
 
+from core.records import FeedEntry, FeedPoll, LinkEvent
+from core.settings import Config, FeedConfig
 from extractors.feeds import parse_feed
 from flows.extraction import Extraction, extraction_for
 from flows.feeds import poll_feed
 from flows.http import HttpFetcher
-from flows.monitor import _new_entries, _notify, _process_batches, _Tally, _Writer
+from flows.monitor import (
+    BatchWriter,
+    Tally,
+    finish_run,
+    flow_run_id,
+    new_entries,
+    notify,
+    open_dedup_index,
+    prepare_warehouse,
+    process_batches,
+)
 from flows.subscriber import Push, Subscriptions
 from flows.watch_book import WEEK, FeedBook
 from flows.watch_metrics import WatchMetrics
 from flows.watch_server import WatchServer
-from newsmon.config import Config, FeedConfig
-from newsmon.records import FeedEntry, FeedPoll, LinkEvent
 from storage import warehouse as wh
 from storage.lock import pass_lock
 from storage.lsh import LshIndex
-from storage.schedules import entries_last_week, load_schedules, load_subscriptions, save_subscriptions
 from storage.warehouse import Warehouse
 
 log = logging.getLogger("newsmon.watch")
@@ -100,33 +110,29 @@ _ACTIVE_WORK: dict[str, _Work] = {}
 
 
 def _run_cycle(cycle: _Cycle, work: _Work) -> dict[str, int]:
-    import uuid
-
-    from flows.monitor import _finish, _flow_run_id
-
     run_id = uuid.uuid4().hex[:12]
     now = datetime.now(UTC)
     with cycle.warehouse.transaction() as con:
-        wh.start_run(con, run_id, _flow_run_id(), now)
-    tally = _Tally(feeds_total=len(work.polls))
+        wh.start_run(con, run_id, flow_run_id(), now)
+    tally = Tally(feeds_total=len(work.polls))
     tally.events.extend(work.events)
     for poll, _ in work.polls:
         tally.outcomes[poll.outcome] += 1
     entries = list(work.entries.values())
     tally.entries_seen = len(entries)
-    writer = _Writer(cycle.warehouse, cycle.index, run_id, cycle.config.alerts)
+    writer = BatchWriter(cycle.warehouse, cycle.index, run_id, cycle.config.alerts)
     try:
-        _process_batches(cycle.config, writer, cycle.fetcher, entries, tally, cycle.extraction)
+        process_batches(cycle.config, writer, cycle.fetcher, entries, tally, cycle.extraction)
         _observe_stored(cycle, work, tally, time.monotonic())
         _record_work_polls(cycle, work)
-        _notify(cycle.warehouse, cycle.config, run_id, tally)
+        notify(cycle.warehouse, cycle.config, run_id, tally)
         _observe_alerts(cycle, work, tally)
     except BaseException as exc:
-        _finish(cycle.warehouse, tally.summary(run_id, "failed"), f"{type(exc).__name__}: {exc}"[:1000])
+        finish_run(cycle.warehouse, tally.summary(run_id, "failed"), f"{type(exc).__name__}: {exc}"[:1000])
         cycle.metrics.cycles.labels("failed").inc()
         raise
     summary = tally.summary(run_id, "completed")
-    _finish(cycle.warehouse, summary, None)
+    finish_run(cycle.warehouse, summary, None)
     cycle.metrics.cycles.labels("completed").inc()
     get_run_logger().info(
         "cycle: %d entries (%d pushed), %d new articles, %d duplicates, %d notifications sent",
@@ -152,7 +158,7 @@ def _record_work_polls(cycle: _Cycle, work: _Work) -> None:
         cycle.book.record(con, planned, now)
 
 
-def _observe_stored(cycle: _Cycle, work: _Work, tally: _Tally, stored_at: float) -> None:
+def _observe_stored(cycle: _Cycle, work: _Work, tally: Tally, stored_at: float) -> None:
     per_feed: dict[str, int] = {}
     for article in tally.new:
         per_feed[article.feed_url] = per_feed.get(article.feed_url, 0) + 1
@@ -163,7 +169,7 @@ def _observe_stored(cycle: _Cycle, work: _Work, tally: _Tally, stored_at: float)
     cycle.metrics.articles.inc(len(tally.new))
 
 
-def _observe_alerts(cycle: _Cycle, work: _Work, tally: _Tally) -> None:
+def _observe_alerts(cycle: _Cycle, work: _Work, tally: Tally) -> None:
     if not tally.notifications_sent:
         return
     delivered = time.monotonic()
@@ -199,7 +205,7 @@ class Watcher:
         config = self.config
         book, subs = self._load()
         extraction = extraction_for(config.pipeline.extract_workers, config.pipeline.dask_address, log.warning)
-        index = _open_index_quietly(self.warehouse)
+        index = open_dedup_index(self.warehouse, log)
         server = WatchServer(
             config.watch.bind_host,
             config.watch.bind_port,
@@ -229,10 +235,10 @@ class Watcher:
         config = self.config
         now = datetime.now(UTC)
         with self.warehouse.session() as con:
-            schedules = load_schedules(con)
-            weekly = entries_last_week(con, now - WEEK)
-            stored_subs = load_subscriptions(con)
-        states = _prepare_quietly(self.warehouse, config, now)
+            schedules = wh.load_schedules(con)
+            weekly = wh.entries_last_week(con, now - WEEK)
+            stored_subs = wh.load_subscriptions(con)
+        states = prepare_warehouse(self.warehouse, config, now, log)
         book = FeedBook(config.feeds, states, schedules, weekly, config.watch.schedule)
         subs = Subscriptions(config.websub, stored_subs) if config.websub.enabled else None
         if subs is not None:
@@ -313,7 +319,7 @@ class Watcher:
         """Polls with new entries (or link events) wait for the next cycle; the rest are written now."""
         now = datetime.now(UTC)
         changed = [poll for poll, _, _ in results if poll.outcome == "ok"]
-        fresh, _, _ = _new_entries(self.warehouse, changed) if changed else ([], 0, 0)
+        fresh, _, _ = new_entries(self.warehouse, changed) if changed else ([], 0, 0)
         fresh_urls = {e.canonical_url for e in fresh}
         quiet = []
         for poll, title, events in results:
@@ -345,7 +351,7 @@ class Watcher:
         while not subs.pushes.empty():
             push = subs.pushes.get_nowait()
             entries = _pushed_entries(cycle, push)
-            fresh, _, _ = _new_entries(self.warehouse, [entries]) if entries.entries else ([], 0, 0)
+            fresh, _, _ = new_entries(self.warehouse, [entries]) if entries.entries else ([], 0, 0)
             cycle.metrics.pushes.labels("accepted").inc()
             cycle.metrics.entries.labels("push").inc(work.add(fresh, "push"))
             work.pushed_feeds.add(push.feed_url)
@@ -375,7 +381,7 @@ class Watcher:
         changed = subs.take_changed()
         if changed:
             with self.warehouse.transaction() as con:
-                save_subscriptions(con, changed)
+                wh.save_subscriptions(con, changed)
 
     def _gauges(self, cycle: _Cycle, work: _Work, now: datetime) -> None:
         m = cycle.metrics
@@ -410,32 +416,3 @@ def _pushed_entries(cycle: _Cycle, push: Push) -> FeedPoll:
     name = cycle.book.feeds[push.feed_url].name if push.feed_url in cycle.book.feeds else push.feed_url
     parsed, _ = parse_feed(push.body, push.feed_url, push.content_type, cycle.config.pipeline.max_entries_per_feed)
     return FeedPoll(push.feed_url, name, "ok", 200, None, None, None, entries=parsed.entries)
-
-
-def _prepare_quietly(warehouse: Warehouse, config: Config, now: datetime) -> dict[str, wh.FeedState]:
-    """Seeds and feed rows as `newsmon run` prepares them, outside a flow run (no run row of its own)."""
-    from flows.monitor import read_seed_folder
-
-    seeds = read_seed_folder(config.seeds)
-    from extractors.classify import classifier_for
-
-    classifier = classifier_for(config.taxonomy_sources)
-    labels = {s.seed_id: classifier.classify(s.title, s.text) for s in seeds}
-    with warehouse.transaction() as con:
-        added = wh.load_seeds(con, seeds, now)
-        wh.label_seeds(con, {seed: (c.platforms, c.topics) for seed, c in labels.items()})
-        for feed in config.feeds:
-            wh.mark_feed_skipped(con, feed.url, feed.name)
-        states = wh.feed_states(con)
-    if added:
-        log.info("loaded %d seed documents from %s", added, config.seeds)
-    return states
-
-
-def _open_index_quietly(warehouse: Warehouse) -> LshIndex:
-    from flows.dedupe import catch_up, open_index
-
-    index = open_index(warehouse.path)
-    with warehouse.session() as con:
-        catch_up(index, con)
-    return index

@@ -12,15 +12,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-import duckdb
-
-from flows.schedule import FeedHistory, PollObservation, Schedule, ScheduleSettings, next_poll, observe
-from newsmon.config import FeedConfig
-from newsmon.polling import failure_weight
-from newsmon.records import FeedPoll
+from core.records import FeedHistory, FeedPoll, FeedState, Schedule, StoredSchedule
+from core.settings import FeedConfig, ScheduleSettings
+from flows.polling import failure_weight
+from flows.schedule import PollObservation, next_poll, observe
 from storage import warehouse as wh
-from storage.schedules import StoredSchedule, save_schedules
-from storage.warehouse import FeedState
 
 WEEK = timedelta(days=7)
 
@@ -103,14 +99,14 @@ class FeedBook:
 
     def record(
         self,
-        con: duckdb.DuckDBPyConnection,
+        con: wh.Connection,
         polls: Sequence[tuple[FeedPoll, str | None, int, StoredSchedule]],
         now: datetime,
     ) -> None:
         """Write polls (feed rows and schedules) in the caller's transaction and remember them."""
         for poll, title, failures, stored in polls:
             wh.record_feed_poll(con, poll, now, stored.schedule.next_poll_at, failures, title)
-        save_schedules(con, [stored for *_, stored in polls], now)
+        wh.save_schedules(con, [stored for *_, stored in polls], now)
         for poll, _, failures, stored in polls:
             self.schedules[poll.feed_url] = stored
             self.states[poll.feed_url] = _state_after(self.states.get(poll.feed_url), poll, failures, stored.schedule)

@@ -18,46 +18,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-SubscriptionState = Literal["requested", "active", "denied", "expired", "unsubscribing", "failed"]
-Intent = Literal["subscribe", "unsubscribe"]
+from core.records import Subscription
+from core.settings import WebSubSettings
+
 PushRejection = Literal["unknown_callback", "no_signature", "bad_signature", "weak_signature", "too_large"]
 SIGNATURE_METHODS: dict[str, str] = {"sha1": "sha1", "sha256": "sha256", "sha384": "sha384", "sha512": "sha512"}
 _MAX_LEASE_JITTER = 0.1  # renew at 50 % of the lease -/+ 10 % of it
-
-
-@dataclass(frozen=True)
-class WebSubSettings:
-    """Config `websub:`."""
-
-    enabled: bool = False
-    callback_base_url: str = ""  # public URL that reaches the watcher's /websub/ (watch.listen)
-    lease_seconds: int = 10 * 86400  # asked for; the hub decides
-    max_body_bytes: int = 5 * 1024 * 1024
-    allow_sha1: bool = False  # accept sha1 signatures (only for hubs that cannot sign otherwise)
-    quiet_seconds: float = 24 * 3600.0  # no push for this long: poll on the normal schedule again
-    retry_seconds: float = 3600.0  # a refused or failed subscription request is tried again after this
-
-
-@dataclass(frozen=True)
-class Subscription:
-    """One (topic, hub) subscription with its own secret and callback path."""
-
-    feed_url: str  # the configured feed this subscription delivers
-    topic: str
-    hub: str
-    callback_id: str
-    secret: str
-    state: SubscriptionState
-    intent: Intent
-    requested_at: datetime
-    lease_seconds: int | None = None
-    verified_at: datetime | None = None
-    expires_at: datetime | None = None
-    renew_at: datetime | None = None
-    last_push_at: datetime | None = None
-    missed_at: datetime | None = None  # a poll found entries the hub had not pushed
-    error: str | None = None
-    sent_at: datetime | None = None  # when the last hub request went out (None: not sent yet)
 
 
 @dataclass(frozen=True)

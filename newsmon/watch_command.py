@@ -30,7 +30,8 @@ def _watchdog(stop: threading.Event, done: threading.Event) -> None:
 
 def run_watch(config_path: str, early_server: object) -> int:
     """Load the config (exit 2 on errors, as for `run`), then watch until told to stop."""
-    from newsmon.config import ConfigError, load_config
+    from core.errors import ConfigError, LockTimeout, WarehouseError
+    from newsmon.config import load_config
     from newsmon.prefect_server import EarlyServer, hand_over
 
     try:
@@ -39,8 +40,6 @@ def run_watch(config_path: str, early_server: object) -> int:
         print(f"newsmon: config error: {exc}", file=sys.stderr)
         return 2
     from flows.watch import Watcher
-    from storage.lock import LockTimeout
-    from storage.warehouse import WarehouseError
 
     hand_over(early_server if isinstance(early_server, EarlyServer) else None)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass, fields
+from dataclasses import astuple, fields
 from datetime import datetime
 
-import duckdb
-
-from flows.schedule import FeedHistory, Schedule
-from flows.websub import Subscription
-from storage.warehouse import insert_rows
+from core.records import FeedHistory, Schedule, StoredSchedule, Subscription
+from storage.connection import Connection, insert_rows
 
 _SUBSCRIPTION_COLUMNS = tuple(f.name for f in fields(Subscription))
 
 
-@dataclass(frozen=True)
-class StoredSchedule:
-    """A feed's schedule as the watcher left it."""
-
-    feed_url: str
-    history: FeedHistory
-    schedule: Schedule
-
-
-def load_schedules(con: duckdb.DuckDBPyConnection) -> dict[str, StoredSchedule]:
+def load_schedules(con: Connection) -> dict[str, StoredSchedule]:
     rows = con.execute(
         "SELECT feed_url, interval_seconds, next_poll_at, why, polls, yield_ratio, unchanged_ratio FROM feed_schedule"
     ).fetchall()
@@ -34,7 +22,7 @@ def load_schedules(con: duckdb.DuckDBPyConnection) -> dict[str, StoredSchedule]:
     }
 
 
-def save_schedules(con: duckdb.DuckDBPyConnection, schedules: Sequence[StoredSchedule], now: datetime) -> None:
+def save_schedules(con: Connection, schedules: Sequence[StoredSchedule], now: datetime) -> None:
     rows = [
         (
             s.feed_url,
@@ -55,7 +43,7 @@ def save_schedules(con: duckdb.DuckDBPyConnection, schedules: Sequence[StoredSch
     insert_rows(con, "feed_schedule", (*columns, "updated_at"), rows)
 
 
-def entries_last_week(con: duckdb.DuckDBPyConnection, since: datetime) -> dict[str, int]:
+def entries_last_week(con: Connection, since: datetime) -> dict[str, int]:
     """Articles per feed published (or, without a date, fetched) since `since`: Miniflux's weekly count."""
     rows = con.execute(
         "SELECT feed_url, count(*) FROM articles WHERE coalesce(published_at, fetched_at) >= ? GROUP BY feed_url",
@@ -64,14 +52,20 @@ def entries_last_week(con: duckdb.DuckDBPyConnection, since: datetime) -> dict[s
     return {url: int(count) for url, count in rows}
 
 
-def load_subscriptions(con: duckdb.DuckDBPyConnection) -> list[Subscription]:
+def load_subscriptions(con: Connection) -> list[Subscription]:
     rows = con.execute(f"SELECT {', '.join(_SUBSCRIPTION_COLUMNS)} FROM websub_subscriptions").fetchall()
     return [Subscription(*row) for row in rows]
 
 
-def save_subscriptions(con: duckdb.DuckDBPyConnection, subscriptions: Sequence[Subscription]) -> None:
+def save_subscriptions(con: Connection, subscriptions: Sequence[Subscription]) -> None:
     if not subscriptions:
         return
     ids = [s.callback_id for s in subscriptions]
     con.execute("DELETE FROM websub_subscriptions WHERE callback_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
     insert_rows(con, "websub_subscriptions", _SUBSCRIPTION_COLUMNS, [astuple(s) for s in subscriptions])
+
+
+def schedule_rows(con: Connection) -> dict[str, tuple[datetime, str]]:
+    """(next poll, why) per feed as `newsmon status` shows them; empty until `newsmon watch` has run."""
+    rows = con.execute("SELECT feed_url, next_poll_at, why FROM feed_schedule").fetchall()
+    return {url: (next_at, why) for url, next_at, why in rows}

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.records import FeedHistory
+from core.settings import ScheduleSettings
 from extractors.feeds import update_period_seconds
 from flows.schedule import (
     WEEK_SECONDS,
-    FeedHistory,
     PollObservation,
-    ScheduleSettings,
     next_poll,
     observe,
     pushed_schedule,

@@ -21,12 +21,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.settings import HttpPolicy, WebSubSettings
 from extractors.hubs import discover, document_links, header_links
-from flows.http import HttpFetcher, HttpPolicy
+from flows.http import HttpFetcher
 from flows.subscriber import Push, Subscriptions
 from flows.watch_server import WatchServer
 from flows.websub import (
-    WebSubSettings,
     activated,
     due_action,
     is_pushing,

@@ -1,7 +1,8 @@
 """The frozen records handed from one stage to the next, and the closed vocabularies they use.
 
-Stages: flows (fetch) -> extractors (parse, extract, clean, detect, classify) -> storage (load).
-Each hand-off is one of these dataclasses; nothing else crosses a stage boundary.
+Stages: flows (fetch) -> extractors (parse, extract, clean, detect, classify) -> storage (load) -> alerts.
+Each hand-off is one of these dataclasses; nothing else crosses a stage boundary. Part of the ground floor
+(`core`): imports nothing of ours.
 """
 
 from __future__ import annotations
@@ -14,9 +15,21 @@ TextSource = Literal["page", "feed"]
 ErrorKind = Literal["transient", "permanent", "refused"]
 RunStatus = Literal["running", "completed", "failed", "aborted"]
 FeedOutcome = Literal["ok", "unchanged", "failed", "skipped"]
+SubscriptionState = Literal["requested", "active", "denied", "expired", "unsubscribing", "failed"]
+SubscriptionIntent = Literal["subscribe", "unsubscribe"]
 LinkOutcome = Literal["refused", "page_failed", "too_short", "invalid_url", "over_limit"]
 # Link outcomes after which the entry is never tried again (the rest are retried on the next pass).
 PERMANENT_LINK_OUTCOMES: frozenset[str] = frozenset({"too_short", "invalid_url"})
+
+# Document ids in the near-duplicate index and the notification outbox: '<kind>:<id>'.
+SEED_PREFIX = "seed:"
+ARTICLE_PREFIX = "article:"
+SPIKE_PREFIX = "spike:"
+
+
+def public_id(doc_id: str) -> str:
+    """'seed:000_…' -> '000_…', 'article:ab12…' -> 'ab12…' (what `duplicate_of` holds)."""
+    return doc_id.split(":", 1)[1]
 
 
 @dataclass(frozen=True)
@@ -181,3 +194,94 @@ class PassSummary:
     new_by_topic: tuple[tuple[str, int], ...] = ()
     failed_feeds: tuple[tuple[str, str], ...] = ()
     refused_links: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What the warehouse remembers about a feed between passes (storage -> flows)."""
+
+    feed_url: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    next_poll_at: datetime | None
+    consecutive_failures: int
+
+
+@dataclass(frozen=True)
+class SeedDocument:
+    """One document of the seed corpus, cleaned like a page (extractors.seeds -> storage)."""
+
+    seed_id: str
+    title: str
+    text: str
+    language: str
+    fingerprint: Fingerprint
+
+    @property
+    def content_hash(self) -> str:
+        return self.fingerprint.content_hash
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """An article as an alert digest shows it (storage -> alerts)."""
+
+    article_id: str
+    title: str
+    url: str
+    source: str
+    language: str
+    platforms: tuple[str, ...]
+    topics: tuple[str, ...]
+    duplicate_of: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedHistory:
+    """What the schedule remembers about a feed (persisted with it)."""
+
+    polls: int = 0
+    yield_ratio: float | None = None  # smoothed share of new URLs among a poll's entries
+    unchanged_ratio: float = 0.0  # smoothed share of polls that were 304 / same body
+    interval_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When to poll next, the interval that gave it and a sentence saying why."""
+
+    next_poll_at: datetime
+    interval_seconds: float
+    why: str
+
+
+@dataclass(frozen=True)
+class StoredSchedule:
+    """A feed's schedule as the watcher keeps it in the warehouse (flows.watch_book <-> storage.schedules)."""
+
+    feed_url: str
+    history: FeedHistory
+    schedule: Schedule
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One (topic, hub) subscription with its own secret and callback path."""
+
+    feed_url: str  # the configured feed this subscription delivers
+    topic: str
+    hub: str
+    callback_id: str
+    secret: str
+    state: SubscriptionState
+    intent: SubscriptionIntent
+    requested_at: datetime
+    lease_seconds: int | None = None
+    verified_at: datetime | None = None
+    expires_at: datetime | None = None
+    renew_at: datetime | None = None
+    last_push_at: datetime | None = None
+    missed_at: datetime | None = None  # a poll found entries the hub had not pushed
+    error: str | None = None
+    sent_at: datetime | None = None  # when the last hub request went out (None: not sent yet)
