@@ -17,3 +17,18 @@ def monitor_pass(config_path: str, poll_all: bool = False) -> dict[str, Any]:
     """One monitoring pass over the feeds of `config_path`. Returns the pass summary as a dict."""
     summary = execute_pass(load_config(Path(config_path)), poll_all)
     return summary_to_dict(summary)
+
+
+@flow(name="newsmon-watch", log_prints=True)
+def watch(config_path: str) -> None:
+    """`newsmon watch` as a long-running deployment (prefect.yaml `watch`). Each processing cycle is still a
+    `newsmon-watch-cycle` flow run of its own; this run lasts as long as the watcher. Cancelling it stops
+    the watcher cleanly; if its process dies, the deployment's trigger starts it again."""
+    import threading
+    import time
+
+    from newsmon.watch_command import watch_until_stopped
+
+    code = watch_until_stopped(load_config(Path(config_path)), threading.Event(), time.monotonic())
+    if code:
+        raise RuntimeError(f"newsmon watch stopped with status {code} (see the log above)")

@@ -16,6 +16,10 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from core.settings import Config
 
 SHUTDOWN_SECONDS = 30.0
 EXIT_SHUTDOWN_TIMEOUT = 3
@@ -29,59 +33,71 @@ def _watchdog(stop: threading.Event, done: threading.Event) -> None:
 
 
 def run_watch(config_path: str, early_server: object) -> int:
-    """Load the config (exit 2 on errors, as for `run`), then watch until told to stop."""
-    from core.errors import ConfigError, LockTimeout, WarehouseError
+    """`newsmon watch`: load the config (exit 2 on errors, as for `run`), then watch until SIGTERM/SIGINT."""
+    from core.errors import ConfigError
     from newsmon.config import load_config
     from newsmon.prefect_server import EarlyServer, hand_over
 
+    started = time.monotonic()
     try:
         config = load_config(Path(config_path))
     except ConfigError as exc:
         print(f"newsmon: config error: {exc}", file=sys.stderr)
         return 2
-    from flows.watch import Watcher
-
     hand_over(early_server if isinstance(early_server, EarlyServer) else None)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    stop, done = threading.Event(), threading.Event()
+    stop = threading.Event()
 
     def on_signal(number: int, frame: FrameType | None) -> None:
         stop.set()
-        watcher.wake.set()
 
-    watcher = Watcher(config, stop)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    threading.Thread(target=_watchdog, args=(stop, done), daemon=True, name="newsmon-watchdog").start()
-    started = time.monotonic()
+    return watch_until_stopped(config, stop, started)
+
+
+def watch_until_stopped(config: Config, stop: threading.Event, started: float) -> int:
+    """Run the watcher in a thread of its own until `stop` is set; 0 when it stopped cleanly, 1 when the
+    warehouse could not be used. The calling (main) thread only waits, so signals reach their handlers:
+    Prefect replaces the SIGTERM handler while a flow run executes in the main thread (and would abort the
+    cycle in hand), but cannot install it from another thread."""
+    from core.errors import LockTimeout, WarehouseError
+    from flows.watch import Watcher
+
+    done = threading.Event()
+    failure: list[BaseException] = []
+    watcher = Watcher(config, stop)
 
     def ready(port: int) -> None:
-        host = config.watch.bind_host
+        websub = f"; WebSub callbacks at {config.websub.callback_base_url}/" if config.websub.enabled else ""
         print(
-            f"newsmon watch: {len(config.feeds)} feeds; http://{host}:{port}/healthz and /metrics"
-            + (f"; WebSub callbacks at {config.websub.callback_base_url}/" if config.websub.enabled else "")
-            + f" (ready after {time.monotonic() - started:.1f} s)",
+            f"newsmon watch: {len(config.feeds)} feeds; http://{config.watch.bind_host}:{port}/healthz and "
+            f"/metrics{websub} (ready {time.monotonic() - started:.1f} s after start)",
             flush=True,
         )
-
-    failure: list[BaseException] = []
 
     def loop() -> None:
         try:
             watcher.run(on_ready=ready)
-        except BaseException as exc:  # reported by the main thread
+        except BaseException as exc:  # reported by the waiting thread
             failure.append(exc)
         finally:
             done.set()
             stop.set()
 
-    # The loop runs in a thread of its own so that SIGTERM always reaches our handler in the main thread:
-    # Prefect replaces the SIGTERM handler while a flow run executes in the main thread (and would abort
-    # the cycle in hand), but cannot install it from another thread.
+    threading.Thread(target=_watchdog, args=(stop, done), daemon=True, name="newsmon-watchdog").start()
     thread = threading.Thread(target=loop, name="newsmon-watch-loop")
     thread.start()
-    while thread.is_alive():
-        thread.join(0.5)
+    try:
+        while thread.is_alive():
+            thread.join(0.5)
+            if stop.is_set():
+                watcher.wake.set()
+    except BaseException:  # e.g. Prefect's TerminationSignal when the watcher runs as a deployment
+        stop.set()
+        watcher.wake.set()
+        thread.join(SHUTDOWN_SECONDS)
+        raise
     if failure:
         if isinstance(failure[0], (WarehouseError, LockTimeout, OSError)):
             print(f"newsmon: watch failed: {failure[0]}", file=sys.stderr)
