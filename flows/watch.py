@@ -16,168 +16,34 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from prefect import flow, get_run_logger
-
-from core.records import FeedEntry, FeedPoll, LinkEvent
+from core.records import FeedPoll, LinkEvent
 from core.settings import Config, FeedConfig
 from extractors.feeds import parse_feed
-from flows.extraction import Extraction, extraction_for
+from flows.extraction import extraction_for
 from flows.feeds import poll_feed
 from flows.http import HttpFetcher
 from flows.monitor import (
-    BatchWriter,
-    Tally,
-    finish_run,
-    flow_run_id,
     new_entries,
-    notify,
     open_dedup_index,
     prepare_warehouse,
-    process_batches,
 )
 from flows.subscriber import Push, Subscriptions
 from flows.watch_book import WEEK, FeedBook
+from flows.watch_cycle import Cycle, Work, run_cycle
 from flows.watch_metrics import WatchMetrics
 from flows.watch_server import WatchServer
 from storage import warehouse as wh
 from storage.lock import pass_lock
-from storage.lsh import LshIndex
 from storage.warehouse import Warehouse
 
 log = logging.getLogger("newsmon.watch")
 LOCK_WAIT_SECONDS = 30 * 60
 _IDLE_WAKE_SECONDS = 1.0
 _SUBSCRIPTION_CHECK_SECONDS = 5.0
-
-
-@dataclass
-class _Work:
-    """What the next cycle processes: polls whose entries are new, pushed entries, link events."""
-
-    polls: list[tuple[FeedPoll, str | None]] = field(default_factory=list)
-    entries: dict[str, FeedEntry] = field(default_factory=dict)
-    found_at: dict[str, tuple[str, float]] = field(default_factory=dict)  # url -> (push|poll, monotonic)
-    pushed_feeds: set[str] = field(default_factory=set)
-    events: list[LinkEvent] = field(default_factory=list)
-    first_at: float | None = None
-
-    def add(self, entries: list[FeedEntry], source: str) -> int:
-        now = time.monotonic()
-        added = 0
-        for entry in entries:
-            if entry.canonical_url not in self.entries:
-                self.entries[entry.canonical_url] = entry
-                self.found_at[entry.canonical_url] = (source, now)
-                added += 1
-        if (added or self.events or self.polls) and self.first_at is None:
-            self.first_at = now
-        return added
-
-    def ready(self, size: int, wait: float) -> bool:
-        return self.first_at is not None and (len(self.entries) >= size or time.monotonic() - self.first_at >= wait)
-
-
-@dataclass
-class _Cycle:
-    """Everything a processing cycle needs; one per watcher."""
-
-    config: Config
-    warehouse: Warehouse
-    fetcher: HttpFetcher
-    extraction: Extraction
-    index: LshIndex
-    book: FeedBook
-    metrics: WatchMetrics
-    subscriptions: Subscriptions | None
-
-
-_ACTIVE: dict[str, _Cycle] = {}  # the flow below takes small parameters; the watcher's objects are here
-
-
-@flow(name="newsmon-watch-cycle", log_prints=True, validate_parameters=False)
-def watch_cycle(entries: int, pushed: int, polls: int) -> dict[str, int]:
-    """One processing cycle of `newsmon watch` (its parameters only describe the work, for the UI)."""
-    return _run_cycle(_ACTIVE["cycle"], _ACTIVE_WORK.pop("work"))
-
-
-_ACTIVE_WORK: dict[str, _Work] = {}
-
-
-def _run_cycle(cycle: _Cycle, work: _Work) -> dict[str, int]:
-    run_id = uuid.uuid4().hex[:12]
-    now = datetime.now(UTC)
-    with cycle.warehouse.transaction() as con:
-        wh.start_run(con, run_id, flow_run_id(), now)
-    tally = Tally(feeds_total=len(work.polls))
-    tally.events.extend(work.events)
-    for poll, _ in work.polls:
-        tally.outcomes[poll.outcome] += 1
-    entries = list(work.entries.values())
-    tally.entries_seen = len(entries)
-    writer = BatchWriter(cycle.warehouse, cycle.index, run_id, cycle.config.alerts)
-    try:
-        process_batches(cycle.config, writer, cycle.fetcher, entries, tally, cycle.extraction)
-        _observe_stored(cycle, work, tally, time.monotonic())
-        _record_work_polls(cycle, work)
-        notify(cycle.warehouse, cycle.config, run_id, tally)
-        _observe_alerts(cycle, work, tally)
-    except BaseException as exc:
-        finish_run(cycle.warehouse, tally.summary(run_id, "failed"), f"{type(exc).__name__}: {exc}"[:1000])
-        cycle.metrics.cycles.labels("failed").inc()
-        raise
-    summary = tally.summary(run_id, "completed")
-    finish_run(cycle.warehouse, summary, None)
-    cycle.metrics.cycles.labels("completed").inc()
-    get_run_logger().info(
-        "cycle: %d entries (%d pushed), %d new articles, %d duplicates, %d notifications sent",
-        len(entries),
-        sum(1 for s, _ in work.found_at.values() if s == "push"),
-        summary.articles_new,
-        summary.articles_duplicate,
-        summary.notifications_sent,
-    )
-    return {"articles_new": summary.articles_new, "articles_duplicate": summary.articles_duplicate}
-
-
-def _record_work_polls(cycle: _Cycle, work: _Work) -> None:
-    now = datetime.now(UTC)
-    subs = cycle.subscriptions
-    planned = []
-    for poll, title in work.polls:
-        new = sum(1 for e in poll.entries if e.canonical_url in work.entries)
-        pushing = subs is not None and subs.pushing(poll.feed_url, now)
-        failures, stored = cycle.book.plan(poll, new, pushing, now)
-        planned.append((poll, title, failures, stored))
-    with cycle.warehouse.transaction() as con:
-        cycle.book.record(con, planned, now)
-
-
-def _observe_stored(cycle: _Cycle, work: _Work, tally: Tally, stored_at: float) -> None:
-    per_feed: dict[str, int] = {}
-    for article in tally.new:
-        per_feed[article.feed_url] = per_feed.get(article.feed_url, 0) + 1
-        source, found = work.found_at.get(article.canonical_url, ("poll", stored_at))
-        cycle.metrics.stored_latency.labels(source).observe(stored_at - found)
-    for feed_url, count in per_feed.items():
-        cycle.book.stored(feed_url, count)
-    cycle.metrics.articles.inc(len(tally.new))
-
-
-def _observe_alerts(cycle: _Cycle, work: _Work, tally: Tally) -> None:
-    if not tally.notifications_sent:
-        return
-    delivered = time.monotonic()
-    cycle.metrics.alerts.inc(tally.notifications_sent)
-    for article in tally.new:
-        source, found = work.found_at.get(article.canonical_url, ("poll", delivered))
-        if article.platforms or article.topics:
-            cycle.metrics.alert_latency.labels(source).observe(delivered - found)
 
 
 class Watcher:
@@ -216,8 +82,7 @@ class Watcher:
         )
         try:
             with HttpFetcher(config.network) as fetcher:
-                cycle = _Cycle(config, self.warehouse, fetcher, extraction, index, book, self.metrics, subs)
-                _ACTIVE["cycle"] = cycle
+                cycle = Cycle(config, self.warehouse, fetcher, extraction, index, book, self.metrics, subs)
                 server.start()
                 self.port = server.port
                 self.ready = True
@@ -229,7 +94,6 @@ class Watcher:
             server.stop()
             extraction.close()
             index.close()
-            _ACTIVE.pop("cycle", None)
 
     def _load(self) -> tuple[FeedBook, Subscriptions | None]:
         config = self.config
@@ -248,9 +112,9 @@ class Watcher:
                     book.poll_now(sub.feed_url, now)
         return book, subs
 
-    def _loop(self, cycle: _Cycle, server: WatchServer) -> None:
+    def _loop(self, cycle: Cycle, server: WatchServer) -> None:
         config = self.config
-        work = _Work()
+        work = Work()
         polls: dict[str, Future[tuple[FeedPoll, str | None, tuple[LinkEvent, ...]]]] = {}
         last_subscription_check = 0.0
         workers = config.watch.poll_concurrency
@@ -266,8 +130,8 @@ class Watcher:
                 self._harvest(cycle, polls, work, stopping)
                 self._take_pushes(cycle, work)
                 if work.ready(config.watch.batch_size, config.watch.batch_wait_seconds) or (stopping and work.first_at):
-                    self._cycle(work)
-                    work = _Work()
+                    self._cycle(cycle, work)
+                    work = Work()
                 if cycle.subscriptions is not None and time.monotonic() - last_subscription_check >= (
                     _SUBSCRIPTION_CHECK_SECONDS
                 ):
@@ -283,7 +147,7 @@ class Watcher:
 
     def _launch_polls(
         self,
-        cycle: _Cycle,
+        cycle: Cycle,
         pool: ThreadPoolExecutor,
         polls: dict[str, Future[tuple[FeedPoll, str | None, tuple[LinkEvent, ...]]]],
         now: datetime,
@@ -296,9 +160,9 @@ class Watcher:
 
     def _harvest(
         self,
-        cycle: _Cycle,
+        cycle: Cycle,
         polls: dict[str, Future[tuple[FeedPoll, str | None, tuple[LinkEvent, ...]]]],
-        work: _Work,
+        work: Work,
         stopping: bool,
     ) -> None:
         done = [url for url, future in polls.items() if future.done()]
@@ -314,7 +178,7 @@ class Watcher:
             self._sort_polls(cycle, results, work)
 
     def _sort_polls(
-        self, cycle: _Cycle, results: list[tuple[FeedPoll, str | None, tuple[LinkEvent, ...]]], work: _Work
+        self, cycle: Cycle, results: list[tuple[FeedPoll, str | None, tuple[LinkEvent, ...]]], work: Work
     ) -> None:
         """Polls with new entries (or link events) wait for the next cycle; the rest are written now."""
         now = datetime.now(UTC)
@@ -344,7 +208,7 @@ class Watcher:
             with self.warehouse.transaction() as con:
                 cycle.book.record(con, quiet, now)
 
-    def _take_pushes(self, cycle: _Cycle, work: _Work) -> None:
+    def _take_pushes(self, cycle: Cycle, work: Work) -> None:
         subs = cycle.subscriptions
         if subs is None:
             return
@@ -360,17 +224,13 @@ class Watcher:
                 cycle.metrics.pushes.labels(f"rejected_{reason}").inc(count)
                 subs.rejected[reason] = 0
 
-    def _cycle(self, work: _Work) -> None:
-        _ACTIVE_WORK["work"] = work
-        pushed = sum(1 for s, _ in work.found_at.values() if s == "push")
+    def _cycle(self, cycle: Cycle, work: Work) -> None:
         try:
-            watch_cycle(entries=len(work.entries), pushed=pushed, polls=len(work.polls))
+            run_cycle(cycle, work)
         except Exception as exc:  # a failed cycle is recorded; its feeds are polled again on schedule
             log.error("processing cycle failed: %s: %s", type(exc).__name__, exc)
-        finally:
-            _ACTIVE_WORK.pop("work", None)
 
-    def _subscriptions(self, cycle: _Cycle, now: datetime) -> None:
+    def _subscriptions(self, cycle: Cycle, now: datetime) -> None:
         subs = cycle.subscriptions
         assert subs is not None
         for line in subs.run_due(cycle.fetcher, set(cycle.book.feeds), now):
@@ -383,7 +243,7 @@ class Watcher:
             with self.warehouse.transaction() as con:
                 wh.save_subscriptions(con, changed)
 
-    def _gauges(self, cycle: _Cycle, work: _Work, now: datetime) -> None:
+    def _gauges(self, cycle: Cycle, work: Work, now: datetime) -> None:
         m = cycle.metrics
         m.feeds.labels("total").set(len(cycle.book.feeds))
         m.feeds.labels("due").set(len(cycle.book.due(now)) + len(cycle.book.in_flight))
@@ -394,7 +254,7 @@ class Watcher:
         m.poll_lag.set(cycle.book.lag_seconds(now))
         m.queue_depth.set(len(work.entries) + (subs.pushes.qsize() if subs is not None else 0))
 
-    def _sleep_seconds(self, cycle: _Cycle, work: _Work, now: datetime, stopping: bool) -> float:
+    def _sleep_seconds(self, cycle: Cycle, work: Work, now: datetime, stopping: bool) -> float:
         if stopping:
             return 0.05
         wait = _IDLE_WAKE_SECONDS
@@ -406,12 +266,12 @@ class Watcher:
         return max(wait, 0.01)
 
 
-def _poll(cycle: _Cycle, feed: FeedConfig) -> tuple[FeedPoll, str | None, tuple[LinkEvent, ...]]:
+def _poll(cycle: Cycle, feed: FeedConfig) -> tuple[FeedPoll, str | None, tuple[LinkEvent, ...]]:
     state = cycle.book.states.get(feed.url)
     return poll_feed(cycle.fetcher, feed, state, cycle.config.pipeline.max_entries_per_feed)
 
 
-def _pushed_entries(cycle: _Cycle, push: Push) -> FeedPoll:
+def _pushed_entries(cycle: Cycle, push: Push) -> FeedPoll:
     """A pushed feed document goes through the same parser as a polled one (and is trusted no more)."""
     name = cycle.book.feeds[push.feed_url].name if push.feed_url in cycle.book.feeds else push.feed_url
     parsed, _ = parse_feed(push.body, push.feed_url, push.content_type, cycle.config.pipeline.max_entries_per_feed)
