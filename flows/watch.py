@@ -14,16 +14,18 @@ processed as a last cycle, the outbox is delivered, and the process exits.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from core.records import FeedPoll, LinkEvent
+from core.records import FeedEntry, FeedPoll, LinkEvent
 from core.settings import Config, FeedConfig
+from extractors.article import TextLimits
 from extractors.feeds import parse_feed
-from flows.extraction import extraction_for
+from flows.extraction import Extraction, Job, ProcessSettings, extraction_for
 from flows.feeds import poll_feed
 from flows.http import HttpFetcher
 from flows.monitor import (
@@ -72,6 +74,8 @@ class Watcher:
         book, subs = self._load()
         extraction = extraction_for(config.pipeline.extract_workers, config.pipeline.dask_address, log.warning)
         index = open_dedup_index(self.warehouse, log)
+        if config.pipeline.fetch_pages and not config.pipeline.dask_address:
+            _warm_up(extraction, config)
         server = WatchServer(
             config.watch.bind_host,
             config.watch.bind_port,
@@ -276,3 +280,21 @@ def _pushed_entries(cycle: Cycle, push: Push) -> FeedPoll:
     name = cycle.book.feeds[push.feed_url].name if push.feed_url in cycle.book.feeds else push.feed_url
     parsed, _ = parse_feed(push.body, push.feed_url, push.content_type, cycle.config.pipeline.max_entries_per_feed)
     return FeedPoll(push.feed_url, name, "ok", 200, None, None, None, entries=parsed.entries)
+
+
+def _warm_up(extraction: Extraction, config: Config) -> None:
+    """Start the extraction workers and their imports now, not in the first cycle (a long-lived process can
+    afford what `newsmon run` must not pay on every pass)."""
+    limits = TextLimits(config.pipeline.min_text_chars, config.pipeline.max_text_chars)
+    settings = ProcessSettings(limits, config.taxonomy_sources)
+    url = "http://127.0.0.1/newsmon-warm-up"
+    entry = FeedEntry(url, url, url, "warm-up", "", "", None, None, "warm-up")
+    page = (
+        b"<html><body><article><h1>warm-up</h1><p>A page to start the extraction workers.</p></article></body></html>"
+    )
+    job = Job(entry, page, "text/html", datetime.now(UTC))
+    pending = [
+        extraction.submit([job], settings) for _ in range(config.pipeline.extract_workers or os.cpu_count() or 1)
+    ]
+    for one in pending:
+        one.result()

@@ -1,9 +1,9 @@
-"""One processing cycle of `newsmon watch`, as a Prefect flow run `newsmon-watch-cycle`: the entries in hand
-go through the steps of `newsmon run` (flows.monitor: fetch pages, extract, classify, dedup, store with the
-outbox, deliver alerts), then the polls that found them are written (validators, schedules) and the
-latency histograms observed.
+"""One processing cycle of `newsmon watch`, as a task run `watch-cycle` of the watcher's flow run: the
+entries in hand go through the steps of `newsmon run` (flows.monitor: fetch pages, extract, classify,
+dedup, store with the outbox, deliver alerts), then the polls that found them are written (validators,
+schedules) and the latency histograms observed.
 
-The flow's parameters only describe the work (counts, for the UI); the watcher's objects (HTTP client,
+The task's parameters only describe the work (counts, for the UI); the watcher's objects (HTTP client,
 extraction workers, index, the entries) are handed over in `_IN_HAND`, since Prefect would try to
 serialise real parameters for its API.
 """
@@ -15,13 +15,15 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 
 from core.records import FeedEntry, FeedPoll, LinkEvent
 from core.settings import Config
 from flows.extraction import Extraction
 from flows.http import HttpFetcher
-from flows.monitor import BatchWriter, Tally, finish_run, flow_run_id, notify, process_batches
+from flows.monitor import BatchWriter, Tally, finish_run, notify, process_batches
 from flows.subscriber import Subscriptions
 from flows.watch_book import FeedBook
 from flows.watch_metrics import WatchMetrics
@@ -79,13 +81,19 @@ def run_cycle(cycle: Cycle, work: Work) -> None:
     key = uuid.uuid4().hex
     _IN_HAND[key] = (cycle, work)
     pushed = sum(1 for source, _ in work.found_at.values() if source == "push")
+    cycle.metrics.in_cycle.set(1)
     try:
         watch_cycle(key, entries=len(work.entries), pushed=pushed, polls=len(work.polls))
     finally:
         _IN_HAND.pop(key, None)
+        cycle.metrics.in_cycle.set(0)
 
 
-@flow(name="newsmon-watch-cycle", log_prints=True, validate_parameters=False)
+@task(
+    name="watch-cycle",
+    cache_policy=NO_CACHE,
+    task_run_name="watch-cycle [{entries} entries, {pushed} pushed, {polls} feeds]",
+)
 def watch_cycle(key: str, entries: int, pushed: int, polls: int) -> dict[str, int]:
     """One processing cycle of `newsmon watch` (the counts only describe the work, for the UI)."""
     cycle, work = _IN_HAND[key]
@@ -96,7 +104,7 @@ def _process(cycle: Cycle, work: Work) -> dict[str, int]:
     run_id = uuid.uuid4().hex[:12]
     now = datetime.now(UTC)
     with cycle.warehouse.transaction() as con:
-        wh.start_run(con, run_id, flow_run_id(), now)
+        wh.start_run(con, run_id, _flow_run_id(), now)
     tally = Tally(feeds_total=len(work.polls))
     tally.events.extend(work.events)
     for poll, _ in work.polls:
@@ -161,3 +169,9 @@ def _observe_alerts(cycle: Cycle, work: Work, tally: Tally) -> None:
         source, found = work.found_at.get(article.canonical_url, ("poll", delivered))
         if article.platforms or article.topics:
             cycle.metrics.alert_latency.labels(source).observe(delivered - found)
+
+
+def _flow_run_id() -> str | None:
+    """The watcher's flow run (a cycle is a task run of it), for the `runs` row."""
+    context = FlowRunContext.get()
+    return str(context.flow_run.id) if context is not None and context.flow_run is not None else None

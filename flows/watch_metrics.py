@@ -20,6 +20,7 @@ class WatchMetrics:
         self.queue_depth = Gauge(
             "newsmon_watch_queue_depth", "New entries and pushes waiting for the next cycle", registry=r
         )
+        self.in_cycle = Gauge("newsmon_watch_in_cycle", "1 while a processing cycle runs", registry=r)
         self.polls = Counter("newsmon_watch_polls", "Feed polls by outcome", ["outcome"], registry=r)
         self.pushes = Counter("newsmon_watch_pushes", "WebSub content distributions by result", ["result"], registry=r)
         self.entries = Counter("newsmon_watch_entries", "New entries found, by how they came", ["source"], registry=r)

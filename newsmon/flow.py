@@ -21,14 +21,11 @@ def monitor_pass(config_path: str, poll_all: bool = False) -> dict[str, Any]:
 
 @flow(name="newsmon-watch", log_prints=True)
 def watch(config_path: str) -> None:
-    """`newsmon watch` as a long-running deployment (prefect.yaml `watch`). Each processing cycle is still a
-    `newsmon-watch-cycle` flow run of its own; this run lasts as long as the watcher. Cancelling it stops
-    the watcher cleanly; if its process dies, the deployment's trigger starts it again."""
-    import threading
-    import time
+    """`newsmon watch` (the CLI runs this flow) and the deployment `newsmon-watch/watch`: one flow run for
+    the life of the watcher, one `watch-cycle` task run per processing cycle with work. Stops cleanly on
+    SIGTERM (CLI) or when the run is cancelled (deployment)."""
+    from newsmon.watch_command import STOP, WatchFailed, watch_until_stopped
 
-    from newsmon.watch_command import watch_until_stopped
-
-    code = watch_until_stopped(load_config(Path(config_path)), threading.Event(), time.monotonic())
+    code = watch_until_stopped(load_config(Path(config_path)), STOP)
     if code:
-        raise RuntimeError(f"newsmon watch stopped with status {code} (see the log above)")
+        raise WatchFailed(code)

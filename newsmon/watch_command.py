@@ -8,6 +8,7 @@ after a restart (feed validators move only after their entries are stored; notif
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import signal
@@ -32,35 +33,68 @@ def _watchdog(stop: threading.Event, done: threading.Event) -> None:
         os._exit(EXIT_SHUTDOWN_TIMEOUT)
 
 
+STOP = threading.Event()  # set by SIGTERM/SIGINT; the watcher finishes the cycle in hand and returns
+STARTED = [time.monotonic()]  # when this process began, for the "ready after" line
+
+
+class WatchFailed(RuntimeError):
+    """The watcher stopped with a non-zero status (the reason was printed)."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(f"newsmon watch stopped with status {code} (see the log above)")
+        self.code = code
+
+
 def run_watch(config_path: str, early_server: object) -> int:
-    """`newsmon watch`: load the config (exit 2 on errors, as for `run`), then watch until SIGTERM/SIGINT."""
+    """`newsmon watch`: load the config (exit 2 on errors, as for `run`), then run the flow `newsmon-watch`
+    (newsmon.flow.watch) in a thread until SIGTERM/SIGINT. Signals are handled here, in the main thread:
+    Prefect replaces the SIGTERM handler while a flow runs in the main thread (and would abort the cycle in
+    hand), but cannot install one from another thread."""
     from core.errors import ConfigError
     from newsmon.config import load_config
     from newsmon.prefect_server import EarlyServer, hand_over
 
-    started = time.monotonic()
     try:
-        config = load_config(Path(config_path))
+        load_config(Path(config_path))
     except ConfigError as exc:
         print(f"newsmon: config error: {exc}", file=sys.stderr)
         return 2
     hand_over(early_server if isinstance(early_server, EarlyServer) else None)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    stop = threading.Event()
 
     def on_signal(number: int, frame: FrameType | None) -> None:
-        stop.set()
+        STOP.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    return watch_until_stopped(config, stop, started)
+    from newsmon.flow import watch
+
+    outcome: list[int | BaseException] = []
+
+    def in_thread() -> None:
+        try:
+            watch(config_path)
+            outcome.append(0)
+        except WatchFailed as failed:
+            outcome.append(failed.code)
+        except BaseException as exc:  # re-raised in the main thread
+            outcome.append(exc)
+
+    thread = threading.Thread(target=in_thread, name="newsmon-watch-flow")
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.5)
+    result = outcome[0] if outcome else 1
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
-def watch_until_stopped(config: Config, stop: threading.Event, started: float) -> int:
-    """Run the watcher in a thread of its own until `stop` is set; 0 when it stopped cleanly, 1 when the
-    warehouse could not be used. The calling (main) thread only waits, so signals reach their handlers:
-    Prefect replaces the SIGTERM handler while a flow run executes in the main thread (and would abort the
-    cycle in hand), but cannot install it from another thread."""
+def watch_until_stopped(config: Config, stop: threading.Event) -> int:
+    """Run the watcher in a thread of its own (carrying the caller's Prefect flow-run context, so each
+    cycle is a task run of that flow run) until `stop` is set; 0 when it stopped cleanly, 1 when the
+    warehouse could not be used. The calling thread only waits: when it is a deployment's main thread,
+    Prefect's TerminationSignal (cancel, SIGTERM) stops the watcher cleanly before it propagates."""
     from core.errors import LockTimeout, WarehouseError
     from flows.watch import Watcher
 
@@ -72,7 +106,7 @@ def watch_until_stopped(config: Config, stop: threading.Event, started: float) -
         websub = f"; WebSub callbacks at {config.websub.callback_base_url}/" if config.websub.enabled else ""
         print(
             f"newsmon watch: {len(config.feeds)} feeds; http://{config.watch.bind_host}:{port}/healthz and "
-            f"/metrics{websub} (ready {time.monotonic() - started:.1f} s after start)",
+            f"/metrics{websub} (ready {time.monotonic() - STARTED[0]:.1f} s after start)",
             flush=True,
         )
 
@@ -86,7 +120,8 @@ def watch_until_stopped(config: Config, stop: threading.Event, started: float) -
             stop.set()
 
     threading.Thread(target=_watchdog, args=(stop, done), daemon=True, name="newsmon-watchdog").start()
-    thread = threading.Thread(target=loop, name="newsmon-watch-loop")
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(loop,), name="newsmon-watch-loop")
     thread.start()
     try:
         while thread.is_alive():
