@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from core.records import FeedEntry, FeedPoll, LinkEvent
 from core.settings import Config, FeedConfig
@@ -120,7 +120,7 @@ class Watcher:
         config = self.config
         work = Work()
         polls: dict[str, Future[tuple[FeedPoll, str | None, tuple[LinkEvent, ...]]]] = {}
-        last_subscription_check = 0.0
+        last_subscription_check = last_gauges = 0.0
         workers = config.watch.poll_concurrency
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="newsmon-poll") as pool:
             while True:
@@ -141,7 +141,9 @@ class Watcher:
                 ):
                     last_subscription_check = time.monotonic()
                     self._subscriptions(cycle, now)
-                self._gauges(cycle, work, now)
+                if time.monotonic() - last_gauges >= 1.0:
+                    last_gauges = time.monotonic()
+                    self._gauges(cycle, work, now)
                 if stopping and not polls:
                     break
                 self.wake.wait(self._sleep_seconds(cycle, work, now, stopping))
@@ -176,8 +178,17 @@ class Watcher:
         for url in done:
             future = polls.pop(url)
             cycle.book.in_flight.discard(url)
-            if future.done() and future.exception() is None:
+            if not future.done():
+                continue
+            error = future.exception()
+            if error is None:
                 results.append(future.result())
+            else:  # never expected (poll_feed answers every failure with a failed poll): back off all the same
+                log.error("polling %s raised %s: %s", url, type(error).__name__, error)
+                name = cycle.book.feeds[url].name if url in cycle.book.feeds else url
+                reason = f"internal error: {type(error).__name__}: {error}"[:300]
+                failed = FeedPoll(url, name, "failed", None, None, None, None, reason, "transient")
+                results.append((failed, None, ()))
         if results:
             self._sort_polls(cycle, results, work)
 
@@ -231,8 +242,12 @@ class Watcher:
     def _cycle(self, cycle: Cycle, work: Work) -> None:
         try:
             run_cycle(cycle, work)
-        except Exception as exc:  # a failed cycle is recorded; its feeds are polled again on schedule
-            log.error("processing cycle failed: %s: %s", type(exc).__name__, exc)
+        except Exception as exc:  # recorded as a failed run; its feeds keep their validators
+            retry = self.config.watch.schedule.min_interval_seconds
+            log.error(
+                "processing cycle failed: %s: %s; its feeds are polled again in %g s", type(exc).__name__, exc, retry
+            )
+            cycle.book.defer([poll.feed_url for poll, _ in work.polls], datetime.now(UTC) + timedelta(seconds=retry))
 
     def _subscriptions(self, cycle: Cycle, now: datetime) -> None:
         subs = cycle.subscriptions

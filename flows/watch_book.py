@@ -67,6 +67,17 @@ class FeedBook:
             schedule = replace(stored.schedule, next_poll_at=now, why=stored.schedule.why)
             self.schedules[url] = replace(stored, schedule=schedule)
 
+    def defer(self, urls: Sequence[str], until: datetime) -> None:
+        """Not before `until` (in memory only: a failed cycle must not turn into a tight loop of polls)."""
+        for url in urls:
+            stored = self.schedules.get(url)
+            if stored is not None:
+                self.schedules[url] = replace(stored, schedule=replace(stored.schedule, next_poll_at=until))
+            else:
+                self.schedules[url] = StoredSchedule(
+                    url, FeedHistory(), Schedule(until, 0.0, "retry after a failed cycle")
+                )
+
     def lag_seconds(self, now: datetime) -> float:
         late = [(now - at).total_seconds() for u in self.feeds if (at := self.next_poll_at(u)) is not None]
         return max([0.0, *late])
