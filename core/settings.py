@@ -1,12 +1,19 @@
 """The typed configuration and policies (config `network:`, `polling:`, `pipeline:`, `alerts:`, …).
 
-Plain frozen dataclasses with safe defaults; no YAML here (newsmon.config reads and validates the file).
+Plain frozen dataclasses with safe defaults; a field's lower bound is in its metadata (`at_least`). No YAML
+here: newsmon.config reads and validates the file (with core.validate).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+
+def at_least(minimum: float, default: Any) -> Any:
+    """A settings field with a lower bound the config validator enforces (core.validate.read_section)."""
+    return field(default=default, metadata={"minimum": minimum})
 
 
 @dataclass(frozen=True)
@@ -15,18 +22,18 @@ class HttpPolicy:
 
     allow_hosts: tuple[str, ...] = ()
     user_agent: str = "newsmon/0.1 (news monitoring; +https://github.com/newsmon/newsmon)"
-    connect_timeout: float = 10.0
-    read_timeout: float = 20.0
-    deadline_seconds: float = 60.0
-    max_feed_bytes: int = 10 * 1024 * 1024
-    max_page_bytes: int = 5 * 1024 * 1024
+    connect_timeout: float = at_least(0.1, 10.0)
+    read_timeout: float = at_least(0.1, 20.0)
+    deadline_seconds: float = at_least(1, 60.0)
+    max_feed_bytes: int = at_least(1024, 10 * 1024 * 1024)
+    max_page_bytes: int = at_least(1024, 5 * 1024 * 1024)
     max_redirects: int = 5
     retries: int = 2
     backoff_seconds: float = 0.5
     retry_after_cap_seconds: float = 10.0
-    per_host_concurrency: int = 4
+    per_host_concurrency: int = at_least(1, 4)
     per_host_min_interval: float = 0.0
-    max_connections: int = 32
+    max_connections: int = at_least(1, 32)
 
 
 @dataclass(frozen=True)
@@ -49,9 +56,9 @@ class FeedConfig:
 class SpikeSettings:
     """Notify when a platform's originals on the current day exceed mean + sigma x stdev of the days before."""
 
-    days: int = 14
+    days: int = at_least(2, 14)
     sigma: float = 3.0
-    min_mentions: int = 5
+    min_mentions: int = at_least(1, 5)
 
 
 @dataclass(frozen=True)
@@ -63,22 +70,22 @@ class AlertRule:
     keywords: tuple[str, ...] = ()
     include_duplicates: bool = False
     notify: tuple[str, ...] = ()
-    max_per_message: int = 20
+    max_per_message: int = at_least(1, 20)
     spike: SpikeSettings | None = None
 
 
 @dataclass(frozen=True)
 class NotificationSettings:
-    max_attempts: int = 5  # after this many failed deliveries a notification stays 'failed' (given up)
-    timeout_seconds: float = 15.0
+    max_attempts: int = at_least(1, 5)  # after this many failed deliveries a notification stays 'failed' (given up)
+    timeout_seconds: float = at_least(1, 15.0)
 
 
 @dataclass(frozen=True)
 class PipelineSettings:
-    batch_size: int = 100
-    max_entries_per_feed: int = 200
+    batch_size: int = at_least(1, 100)
+    max_entries_per_feed: int = at_least(1, 200)
     min_text_chars: int = 20
-    max_text_chars: int = 100_000
+    max_text_chars: int = at_least(100, 100_000)
     extract_workers: int = 0  # 0: one per CPU core
     fetch_pages: bool = True  # False: store entries from their feed text only (paywalled sites, tests)
     dask_address: str | None = None  # tcp://scheduler:8786: extract on that Dask cluster, not local processes
@@ -88,13 +95,13 @@ class PipelineSettings:
 class ScheduleSettings:
     """Config `watch:` scheduling keys (seconds); see flows.schedule."""
 
-    min_interval_seconds: float = 300.0
-    max_interval_seconds: float = 86400.0
-    initial_interval_seconds: float = 900.0  # a feed with no history yet
-    factor: float = 1.0  # Miniflux's "polling factor": x the frequency interval
-    jitter: float = 0.1  # +/- this share of the interval
+    min_interval_seconds: float = at_least(1, 300.0)
+    max_interval_seconds: float = at_least(1, 86400.0)
+    initial_interval_seconds: float = at_least(1, 900.0)  # a feed with no history yet
+    factor: float = at_least(0.01, 1.0)  # Miniflux's "polling factor": x the frequency interval
+    jitter: float = 0.1  # +/- this share of the interval (at most 0.5)
     smoothing: float = 0.3  # weight of the newest poll in the yield / 304 averages
-    push_poll_interval_seconds: float = 6 * 3600.0  # safety poll of a feed whose hub pushes
+    push_poll_interval_seconds: float = at_least(1, 6 * 3600.0)  # safety poll of a feed whose hub pushes
     backoff_step_seconds: float = 900.0
     backoff_cap_seconds: float = 86400.0
 
@@ -104,12 +111,12 @@ class WebSubSettings:
     """Config `websub:`."""
 
     enabled: bool = False
-    callback_base_url: str = ""  # public URL that reaches the watcher's /websub/ (watch.listen)
-    lease_seconds: int = 10 * 86400  # asked for; the hub decides
-    max_body_bytes: int = 5 * 1024 * 1024
+    callback_url: str = ""  # public URL that reaches the watcher's /websub/ (watch.listen)
+    lease_seconds: int = at_least(60, 10 * 86400)  # asked for; the hub decides
+    max_body_bytes: int = at_least(1024, 5 * 1024 * 1024)
     allow_sha1: bool = False  # accept sha1 signatures (only for hubs that cannot sign otherwise)
-    quiet_seconds: float = 24 * 3600.0  # no push for this long: poll on the normal schedule again
-    retry_seconds: float = 3600.0  # a refused or failed subscription request is tried again after this
+    quiet_seconds: float = at_least(1, 24 * 3600.0)  # no push for this long: poll on the normal schedule again
+    retry_seconds: float = at_least(1, 3600.0)  # a refused or unverified subscription is asked for again then
 
 
 @dataclass(frozen=True)
@@ -117,11 +124,11 @@ class WatchSettings:
     """Config `watch:` (`newsmon watch`); the scheduling keys are in `schedule`."""
 
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
-    batch_size: int = 100  # entries per processing cycle at most ...
-    batch_wait_seconds: float = 2.0  # ... or after the first entry waited this long
-    bind_host: str = "127.0.0.1"  # /websub/ callbacks, /healthz, /metrics
+    batch_size: int = at_least(1, 100)  # a cycle starts at this many new entries ...
+    batch_wait_seconds: float = 2.0  # ... or when the first one has waited this long
+    bind_host: str = "127.0.0.1"  # /websub/ callbacks, /healthz, /metrics (config `listen: host:port`)
     bind_port: int = 8765
-    poll_concurrency: int = 16  # feeds polled at once (per-host limits of `network:` still apply)
+    poll_concurrency: int = at_least(1, 16)  # feeds polled at once (per-host limits of `network:` still apply)
 
 
 @dataclass(frozen=True)

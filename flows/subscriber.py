@@ -138,7 +138,7 @@ class Subscriptions:
         form = {
             "hub.mode": mode,
             "hub.topic": sub.topic,
-            "hub.callback": callback_url(self.settings.callback_base_url, sub),
+            "hub.callback": callback_url(self.settings.callback_url, sub),
         }
         if mode == "subscribe":
             form |= {"hub.secret": sub.secret, "hub.lease_seconds": str(self.settings.lease_seconds)}

@@ -46,12 +46,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     early_server = start_early()
     config = _config(args)
     from flows.monitor import summary_from_dict
-    from newsmon.flow import monitor_pass
+    from newsmon.flow import run_pass
     from newsmon.summary import format_summary
 
     hand_over(early_server)
     try:
-        result = monitor_pass(str(config.path), poll_all=args.all)
+        result = run_pass(config, poll_all=args.all)
     except (NewsmonError, OSError) as exc:
         return _fail(f"pass failed: {exc}", EXIT_FAILED)
     print(format_summary(summary_from_dict(result), time.monotonic() - started))

@@ -103,7 +103,7 @@ def watch_until_stopped(config: Config, stop: threading.Event) -> int:
     watcher = Watcher(config, stop)
 
     def ready(port: int) -> None:
-        websub = f"; WebSub callbacks at {config.websub.callback_base_url}/" if config.websub.enabled else ""
+        websub = f"; WebSub callbacks at {config.websub.callback_url}/" if config.websub.enabled else ""
         print(
             f"newsmon watch: {len(config.feeds)} feeds; http://{config.watch.bind_host}:{port}/healthz and "
             f"/metrics{websub} (ready {time.monotonic() - STARTED[0]:.1f} s after start)",

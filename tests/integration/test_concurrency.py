@@ -13,8 +13,9 @@ import pytest
 
 from newsmon.demo import SiteServer, demo_feeds, serve_site
 from tests import helpers
+from tests.conftest import CLI_PASSES
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, CLI_PASSES]
 
 
 def write_config(tmp_path: Path, site: SiteServer, **network: object) -> Path:

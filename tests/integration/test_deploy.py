@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from newsmon.demo import demo_feeds, serve_site
-from newsmon.resources import PROJECT_DIR
+from tests.conftest import PROJECT_DIR
 from tests.helpers import prefect_server as running_prefect_server
 from tests.helpers import write_config
 

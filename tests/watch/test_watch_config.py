@@ -33,7 +33,7 @@ def test_defaults_and_values() -> None:
     assert (watch.schedule.jitter, watch.schedule.factor, watch.schedule.backoff_step_seconds) == (0.2, 2, 60)
     assert (watch.batch_size, watch.batch_wait_seconds, watch.poll_concurrency) == (50, 1.5, 4)
     assert (watch.bind_host, watch.bind_port) == ("0.0.0.0", 9000)
-    assert websub.callback_base_url == "https://mon.example.com/websub" and websub.allow_sha1
+    assert websub.callback_url == "https://mon.example.com/websub" and websub.allow_sha1
     assert (websub.lease_seconds, websub.max_body_bytes, websub.quiet_seconds) == (86400, 2048, 600)
 
 

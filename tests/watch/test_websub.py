@@ -171,7 +171,7 @@ class _Subscriber:
         self.subs = Subscriptions(settings)
         self.server = WatchServer("127.0.0.1", 0, self.subs, lambda: (True, True), lambda: (b"", "text/plain"), 4096)
         self.subs.settings = WebSubSettings(
-            **{**settings.__dict__, "callback_base_url": f"http://127.0.0.1:{self.server.port}/websub"}
+            **{**settings.__dict__, "callback_url": f"http://127.0.0.1:{self.server.port}/websub"}
         )
         self.fetcher = HttpFetcher(HttpPolicy(allow_hosts=("127.0.0.1",), retries=0))
         self.server.start()
@@ -200,7 +200,7 @@ def test_subscribe_verify_publish_and_bad_signature(hub_process: str, subscriber
     try:
         _subscribe(subscriber, hub_process, feed_url)
         [live] = json.loads(urllib.request.urlopen(hub_process + "/subscriptions", timeout=10).read())
-        assert live["topic"] == feed_url and live["callback"].startswith(subscriber.subs.settings.callback_base_url)
+        assert live["topic"] == feed_url and live["callback"].startswith(subscriber.subs.settings.callback_url)
         assert _post(hub_process + "/publish", {"topic": feed_url}) == [{"callback": live["callback"], "status": 202}]
         push: Push = subscriber.subs.pushes.get(timeout=5)
         assert push.feed_url == feed_url and b"<title>One</title>" in push.body and 'rel="hub"' in str(push.link_header)
@@ -218,7 +218,7 @@ def test_subscribe_verify_publish_and_bad_signature(hub_process: str, subscriber
 
 
 def test_callback_refuses_oversized_bodies_and_unknown_callbacks(subscriber: _Subscriber) -> None:
-    base = subscriber.subs.settings.callback_base_url
+    base = subscriber.subs.settings.callback_url
     big = urllib.request.Request(base + "/nope", data=b"x" * 5000, method="POST")
     with pytest.raises(urllib.error.HTTPError) as too_large:
         urllib.request.urlopen(big, timeout=10)
@@ -236,7 +236,7 @@ def test_denied_subscription_falls_back_to_polling(hub_process: str, subscriber:
     _subscribe(subscriber, hub_process, feed_url)
     sub = subscriber.subs.for_feed(feed_url)
     assert sub is not None
-    callback = f"{subscriber.subs.settings.callback_base_url}/{sub.callback_id}"
+    callback = f"{subscriber.subs.settings.callback_url}/{sub.callback_id}"
     _post(hub_process + "/deny", {"topic": feed_url, "callback": callback})
     denied = subscriber.subs.for_feed(feed_url)
     assert denied is not None and denied.state == "denied" and "denied" in str(denied.error)
