@@ -51,6 +51,15 @@ def watch(config_path: str) -> None:
     SIGTERM (CLI) or when the run is cancelled (deployment)."""
     from newsmon.watch_command import STOP, WatchFailed, watch_until_stopped
 
-    code = watch_until_stopped(load_config(Path(config_path)), STOP)
+    code = watch_until_stopped(_config_for(Path(config_path)), STOP)
     if code:
         raise WatchFailed(code)
+
+
+def run_watch_flow(config: Config) -> None:
+    """Run the `newsmon-watch` flow on a config this process has already loaded (not read again)."""
+    token = _LOADED.set(config)
+    try:
+        watch(str(config.path))
+    finally:
+        _LOADED.reset(token)

@@ -55,25 +55,26 @@ def run_watch(config_path: str, early_server: object) -> int:
     from newsmon.prefect_server import EarlyServer, hand_over
 
     try:
-        load_config(Path(config_path))
+        config = load_config(Path(config_path))
     except ConfigError as exc:
         print(f"newsmon: config error: {exc}", file=sys.stderr)
         return 2
     hand_over(early_server if isinstance(early_server, EarlyServer) else None)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the log
 
     def on_signal(number: int, frame: FrameType | None) -> None:
         STOP.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    from newsmon.flow import watch
+    from newsmon.flow import run_watch_flow
 
     outcome: list[int | BaseException] = []
 
     def in_thread() -> None:
         try:
-            watch(config_path)
+            run_watch_flow(config)
             outcome.append(0)
         except WatchFailed as failed:
             outcome.append(failed.code)
