@@ -34,7 +34,7 @@ from flows.monitor import (
     prepare_warehouse,
 )
 from flows.subscriber import Push, Subscriptions
-from flows.watch_book import WEEK, FeedBook
+from flows.watch_book import WEEK, FeedBook, Planned
 from flows.watch_cycle import Cycle, Work, run_cycle
 from flows.watch_metrics import WatchMetrics
 from flows.watch_server import WatchServer
@@ -46,6 +46,7 @@ log = logging.getLogger("newsmon.watch")
 LOCK_WAIT_SECONDS = 30 * 60
 _IDLE_WAKE_SECONDS = 1.0
 _SUBSCRIPTION_CHECK_SECONDS = 5.0
+_QUIET_WRITE_SECONDS = 5.0
 
 
 class Watcher:
@@ -60,6 +61,10 @@ class Watcher:
         self.ready = False
         self.heartbeat = time.monotonic()
         self.port: int | None = None
+        # Polls that found nothing new, written in one transaction every few seconds (an idle watcher
+        # should not open the warehouse for each 304); losing them in a crash only means polling again.
+        self._quiet: list[Planned] = []
+        self._quiet_written = time.monotonic()
 
     def health(self) -> tuple[bool, bool]:
         live = time.monotonic() - self.heartbeat < 60
@@ -141,6 +146,7 @@ class Watcher:
                 ):
                     last_subscription_check = time.monotonic()
                     self._subscriptions(cycle, now)
+                self._write_quiet(stopping)
                 if time.monotonic() - last_gauges >= 1.0:
                     last_gauges = time.monotonic()
                     self._gauges(cycle, work, now)
@@ -200,7 +206,7 @@ class Watcher:
         changed = [poll for poll, _, _ in results if poll.outcome == "ok"]
         fresh, _, _ = new_entries(self.warehouse, changed) if changed else ([], 0, 0)
         fresh_urls = {e.canonical_url for e in fresh}
-        quiet = []
+        quiet: list[Planned] = []
         for poll, title, events in results:
             cycle.metrics.polls.labels(poll.outcome).inc()
             subs = cycle.subscriptions
@@ -216,12 +222,19 @@ class Watcher:
             else:
                 pushing = subs is not None and subs.pushing(poll.feed_url, now)
                 failures, stored = cycle.book.plan(poll, 0, pushing, now)
-                quiet.append((poll, title, failures, stored))
+                quiet.append((poll, title, failures, stored, now))
                 if poll.outcome == "failed":
                     log.warning("feed %s failed (%s): %s", poll.feed_url, poll.error_kind, poll.error)
-        if quiet:
+        cycle.book.remember(quiet)
+        self._quiet.extend(quiet)
+
+    def _write_quiet(self, now_please: bool) -> None:
+        due = time.monotonic() - self._quiet_written >= _QUIET_WRITE_SECONDS or len(self._quiet) >= 200
+        if self._quiet and (due or now_please):
             with self.warehouse.transaction() as con:
-                cycle.book.record(con, quiet, now)
+                FeedBook.write(con, self._quiet)
+            self._quiet = []
+            self._quiet_written = time.monotonic()
 
     def _take_pushes(self, cycle: Cycle, work: Work) -> None:
         subs = cycle.subscriptions
@@ -240,6 +253,7 @@ class Watcher:
                 subs.rejected[reason] = 0
 
     def _cycle(self, cycle: Cycle, work: Work) -> None:
+        self._write_quiet(True)  # earlier polls of the same feeds first: the cycle's rows must be the last word
         try:
             run_cycle(cycle, work)
         except Exception as exc:  # recorded as a failed run; its feeds keep their validators

@@ -19,6 +19,8 @@ from flows.schedule import PollObservation, next_poll, observe
 from storage import warehouse as wh
 
 WEEK = timedelta(days=7)
+# A planned poll: the poll, the feed's title, weighted failures after it, its next schedule, when polled.
+Planned = tuple[FeedPoll, str | None, int, StoredSchedule, datetime]
 
 
 class FeedBook:
@@ -108,19 +110,24 @@ class FeedBook:
         schedule, history = next_poll(history, seen, now, self.settings, random.random())  # noqa: S311 - jitter
         return failures, StoredSchedule(poll.feed_url, history, schedule)
 
-    def record(
-        self,
-        con: wh.Connection,
-        polls: Sequence[tuple[FeedPoll, str | None, int, StoredSchedule]],
-        now: datetime,
-    ) -> None:
-        """Write polls (feed rows and schedules) in the caller's transaction and remember them."""
-        for poll, title, failures, stored in polls:
-            wh.record_feed_poll(con, poll, now, stored.schedule.next_poll_at, failures, title)
-        wh.save_schedules(con, [stored for *_, stored in polls], now)
-        for poll, _, failures, stored in polls:
+    def record(self, con: wh.Connection, polls: Sequence[Planned]) -> None:
+        """Write polls in the caller's transaction and remember them."""
+        self.write(con, polls)
+        self.remember(polls)
+
+    def remember(self, polls: Sequence[Planned]) -> None:
+        """The polls' new schedules, validators and failure counts, in memory (what the next poll uses)."""
+        for poll, _, failures, stored, _ in polls:
             self.schedules[poll.feed_url] = stored
             self.states[poll.feed_url] = _state_after(self.states.get(poll.feed_url), poll, failures, stored.schedule)
+
+    @staticmethod
+    def write(con: wh.Connection, polls: Sequence[Planned]) -> None:
+        """Feed rows and schedules of the polls, in the caller's transaction."""
+        for poll, title, failures, stored, polled_at in polls:
+            wh.record_feed_poll(con, poll, polled_at, stored.schedule.next_poll_at, failures, title)
+        if polls:
+            wh.save_schedules(con, [stored for *_, stored, _ in polls], max(at for *_, at in polls))
 
     def stored(self, feed_url: str, articles: int) -> None:
         self.weekly[feed_url] = self.weekly.get(feed_url, 0) + articles

@@ -25,7 +25,7 @@ from flows.extraction import Extraction
 from flows.http import HttpFetcher
 from flows.monitor import BatchWriter, Tally, finish_run, notify, process_batches
 from flows.subscriber import Subscriptions
-from flows.watch_book import FeedBook
+from flows.watch_book import FeedBook, Planned
 from flows.watch_metrics import WatchMetrics
 from storage import warehouse as wh
 from storage.lsh import LshIndex
@@ -139,14 +139,14 @@ def _process(cycle: Cycle, work: Work) -> dict[str, int]:
 def _record_work_polls(cycle: Cycle, work: Work) -> None:
     now = datetime.now(UTC)
     subs = cycle.subscriptions
-    planned = []
+    planned: list[Planned] = []
     for poll, title in work.polls:
         new = sum(1 for e in poll.entries if e.canonical_url in work.entries)
         pushing = subs is not None and subs.pushing(poll.feed_url, now)
         failures, stored = cycle.book.plan(poll, new, pushing, now)
-        planned.append((poll, title, failures, stored))
+        planned.append((poll, title, failures, stored, now))
     with cycle.warehouse.transaction() as con:
-        cycle.book.record(con, planned, now)
+        cycle.book.record(con, planned)
 
 
 def _observe_stored(cycle: Cycle, work: Work, tally: Tally, stored_at: float) -> None:

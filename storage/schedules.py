@@ -23,6 +23,8 @@ def load_schedules(con: Connection) -> dict[str, StoredSchedule]:
 
 
 def save_schedules(con: Connection, schedules: Sequence[StoredSchedule], now: datetime) -> None:
+    """Upsert each feed's schedule (the last one given per feed wins)."""
+    latest = {s.feed_url: s for s in schedules}
     rows = [
         (
             s.feed_url,
@@ -34,13 +36,19 @@ def save_schedules(con: Connection, schedules: Sequence[StoredSchedule], now: da
             s.history.unchanged_ratio,
             now,
         )
-        for s in schedules
+        for s in latest.values()
     ]
-    if not rows:
-        return
-    con.execute("DELETE FROM feed_schedule WHERE feed_url IN (SELECT unnest(?::VARCHAR[]))", [[r[0] for r in rows]])
-    columns = ("feed_url", "interval_seconds", "next_poll_at", "why", "polls", "yield_ratio", "unchanged_ratio")
-    insert_rows(con, "feed_schedule", (*columns, "updated_at"), rows)
+    if rows:
+        con.executemany(
+            """INSERT INTO feed_schedule (feed_url, interval_seconds, next_poll_at, why, polls, yield_ratio,
+                                          unchanged_ratio, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (feed_url) DO UPDATE SET
+                   interval_seconds = excluded.interval_seconds, next_poll_at = excluded.next_poll_at,
+                   why = excluded.why, polls = excluded.polls, yield_ratio = excluded.yield_ratio,
+                   unchanged_ratio = excluded.unchanged_ratio, updated_at = excluded.updated_at""",
+            rows,
+        )
 
 
 def entries_last_week(con: Connection, since: datetime) -> dict[str, int]:
