@@ -237,16 +237,20 @@ class Watcher:
             self._quiet_written = time.monotonic()
 
     def _take_pushes(self, cycle: Cycle, work: Work) -> None:
+        """Parse every queued push and keep its new entries; one warehouse look-up for all of them."""
         subs = cycle.subscriptions
         if subs is None:
             return
+        pushed: list[FeedPoll] = []
         while not subs.pushes.empty():
             push = subs.pushes.get_nowait()
-            entries = _pushed_entries(cycle, push)
-            fresh, _, _ = new_entries(self.warehouse, [entries]) if entries.entries else ([], 0, 0)
+            pushed.append(_pushed_entries(cycle, push))
             cycle.metrics.pushes.labels("accepted").inc()
-            cycle.metrics.entries.labels("push").inc(work.add(fresh, "push"))
             work.pushed_feeds.add(push.feed_url)
+        with_entries = [poll for poll in pushed if poll.entries]
+        if with_entries:
+            fresh, _, _ = new_entries(self.warehouse, with_entries)
+            cycle.metrics.entries.labels("push").inc(work.add(fresh, "push"))
         for reason, count in subs.rejected.items():
             if count:
                 cycle.metrics.pushes.labels(f"rejected_{reason}").inc(count)
