@@ -115,11 +115,13 @@ class Subscriptions:
         with self._lock:
             self._put(new_subscription(feed_url, topic or feed_url, hubs[0], now))
 
-    def run_due(self, fetcher: HttpFetcher, wanted: set[str], now: datetime) -> list[str]:
-        """Send the hub requests that are due (new, renew, retry, unsubscribe unused); expire lapsed leases.
-        Returns one line per action for the log."""
+    def run_due(self, fetcher: HttpFetcher, wanted: set[str], now: datetime, limit: int = 50) -> list[str]:
+        """Send the hub requests that are due (new, renew, retry, unsubscribe unused), at most `limit` (the
+        rest on the next call: the watch loop waits for them); expire lapsed leases. One line per action."""
         done: list[str] = []
         for sub in self.all():
+            if len(done) >= limit:
+                break
             if sub.sent_at is None and sub.state == "requested":
                 done.append(self._send(fetcher, sub, "subscribe", now))
                 continue
