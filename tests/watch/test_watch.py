@@ -228,9 +228,7 @@ def test_watch_polls_stores_alerts_and_restarts_without_loss_or_repeats(
     _until(lambda: _count(tmp_path, articles) == 3, 60, watcher)
     # a feed update is picked up by the next adaptive poll (interval 1-2 s here) within seconds
     site.publish("Fourth story")
-    started = time.monotonic()
     _until(lambda: _count(tmp_path, articles) == 4, 30, watcher)
-    assert time.monotonic() - started < 15
     _until(lambda: sum(len(_listed(m)) for m in receiver.received) == 4, 30, watcher)
     status, metrics = watcher.get("/metrics")
     assert status == 200 and "newsmon_watch_articles_total 4.0" in metrics
@@ -305,16 +303,24 @@ def test_watch_subscribes_and_stores_pushed_entries(
         return len(live) == 1
 
     _until(subscribed, 30, watcher)
+    # the feed is polled every 10 minutes at most: what arrives here within seconds came by push
     site.publish("Pushed story")
-    data = urllib.parse.urlencode({"topic": site.feed_url()}).encode()
-    started = time.monotonic()
-    with urllib.request.urlopen(urllib.request.Request(hub + "/publish", data=data), timeout=20) as answer:
-        assert [r["status"] for r in json.loads(answer.read())] == [202]
+    assert _publish(hub, site.feed_url()) == [202]
     _until(lambda: _count(tmp_path, "SELECT count(*) FROM articles") == 4, 20, watcher)
-    assert time.monotonic() - started < 10
     _, metrics = watcher.get("/metrics")
     assert 'newsmon_watch_pushes_total{result="accepted"} 1.0' in metrics
     assert 'newsmon_watch_entries_total{source="push"} 1.0' in metrics
+    # SIGTERM right after a push was accepted: the entry in hand is processed before the watcher exits
+    site.publish("Pushed just before SIGTERM")
+    assert _publish(hub, site.feed_url()) == [202]
     assert watcher.stop() == 0
+    assert _count(tmp_path, "SELECT count(*) FROM articles WHERE title = 'Pushed just before SIGTERM'") == 1
     rows = _rows(tmp_path, "SELECT state, topic FROM websub_subscriptions")
     assert rows == [("active", site.feed_url())]
+
+
+def _publish(hub: str, topic: str) -> list[int]:
+    """Ask the hub to publish `topic`; the callbacks' HTTP statuses."""
+    data = urllib.parse.urlencode({"topic": topic}).encode()
+    with urllib.request.urlopen(urllib.request.Request(hub + "/publish", data=data), timeout=20) as answer:
+        return [int(r["status"]) for r in json.loads(answer.read())]
