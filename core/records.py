@@ -18,6 +18,8 @@ TextSource = Literal["page", "feed"]
 ErrorKind = Literal["transient", "permanent", "refused"]
 RunStatus = Literal["running", "completed", "failed", "aborted"]
 FeedOutcome = Literal["ok", "unchanged", "failed", "skipped"]
+SubscriptionState = Literal["requested", "active", "denied", "expired", "unsubscribing", "failed"]
+SubscriptionIntent = Literal["subscribe", "unsubscribe"]
 # "lost": neither an article nor another event came of a new entry (a bug, caught by the end-of-pass
 # check in flows.monitor); retried on the next pass like a failed page.
 # entry_failed: handling this one entry raised (hostile input or a bug); the rest of the feed and pass go on.
@@ -81,6 +83,9 @@ class ParsedFeed:
     encoding: str
     error: str | None = None
     warning: str | None = None
+    hubs: tuple[str, ...] = ()  # WebSub: the document's rel="hub" links
+    self_url: str | None = None  # WebSub topic: the document's rel="self" link
+    update_period_seconds: float | None = None  # sy:updatePeriod / sy:updateFrequency
 
 
 @dataclass(frozen=True)
@@ -166,6 +171,10 @@ class FeedPoll:
     retry_after_seconds: float | None = None
     ttl_seconds: int | None = None
     entries: tuple[FeedEntry, ...] = ()
+    hubs: tuple[str, ...] = ()  # WebSub hubs (Link header first, then the document)
+    self_url: str | None = None  # WebSub topic (rel="self"), when the feed names one
+    update_period_seconds: float | None = None  # sy:updatePeriod / sy:updateFrequency
+    max_age_seconds: int | None = None  # Cache-Control max-age of the response
 
 
 @dataclass(frozen=True)
@@ -340,3 +349,53 @@ class FeedCandidate:
     items: int = 0
     last_update: datetime | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedHistory:
+    """What the schedule remembers about a feed (persisted with it)."""
+
+    polls: int = 0
+    yield_ratio: float | None = None  # smoothed share of new URLs among a poll's entries
+    unchanged_ratio: float = 0.0  # smoothed share of polls that were 304 / same body
+    interval_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When to poll next, the interval that gave it and a sentence saying why."""
+
+    next_poll_at: datetime
+    interval_seconds: float
+    why: str
+
+
+@dataclass(frozen=True)
+class StoredSchedule:
+    """A feed's schedule as the watcher keeps it in the warehouse (flows.watch_book <-> storage.schedules)."""
+
+    feed_url: str
+    history: FeedHistory
+    schedule: Schedule
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One (topic, hub) subscription with its own secret and callback path."""
+
+    feed_url: str  # the configured feed this subscription delivers
+    topic: str
+    hub: str
+    callback_id: str
+    secret: str
+    state: SubscriptionState
+    intent: SubscriptionIntent
+    requested_at: datetime
+    lease_seconds: int | None = None
+    verified_at: datetime | None = None
+    expires_at: datetime | None = None
+    renew_at: datetime | None = None
+    last_push_at: datetime | None = None
+    missed_at: datetime | None = None  # a poll found entries the hub had not pushed
+    error: str | None = None
+    sent_at: datetime | None = None  # when the last hub request went out (None: not sent yet)

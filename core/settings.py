@@ -124,6 +124,46 @@ class StoryPolicy:
 
 
 @dataclass(frozen=True)
+class ScheduleSettings:
+    """Config `watch:` scheduling keys (seconds); see flows.schedule."""
+
+    min_interval_seconds: float = at_least(1, 300.0)
+    max_interval_seconds: float = at_least(1, 86400.0)
+    initial_interval_seconds: float = at_least(1, 900.0)  # a feed with no history yet
+    factor: float = at_least(0.01, 1.0)  # Miniflux's "polling factor": x the frequency interval
+    jitter: float = 0.1  # +/- this share of the interval (at most 0.5)
+    smoothing: float = 0.3  # weight of the newest poll in the yield / 304 averages
+    push_poll_interval_seconds: float = at_least(1, 6 * 3600.0)  # safety poll of a feed whose hub pushes
+    backoff_step_seconds: float = 900.0
+    backoff_cap_seconds: float = 86400.0
+
+
+@dataclass(frozen=True)
+class WebSubSettings:
+    """Config `websub:`."""
+
+    enabled: bool = False
+    callback_url: str = ""  # public URL that reaches the watcher's /websub/ (watch.listen)
+    lease_seconds: int = at_least(60, 10 * 86400)  # asked for; the hub decides
+    max_body_bytes: int = at_least(1024, 5 * 1024 * 1024)
+    allow_sha1: bool = False  # accept sha1 signatures (only for hubs that cannot sign otherwise)
+    quiet_seconds: float = at_least(1, 24 * 3600.0)  # no push for this long: poll on the normal schedule again
+    retry_seconds: float = at_least(1, 3600.0)  # a refused or unverified subscription is asked for again then
+
+
+@dataclass(frozen=True)
+class WatchSettings:
+    """Config `watch:` (`newsmon watch`); the scheduling keys are in `schedule`."""
+
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    batch_size: int = at_least(1, 100)  # a cycle starts at this many new entries ...
+    batch_wait_seconds: float = 2.0  # ... or when the first one has waited this long
+    bind_host: str = "127.0.0.1"  # /websub/ callbacks, /healthz, /metrics (config `listen: host:port`)
+    bind_port: int = 8765
+    poll_concurrency: int = at_least(1, 16)  # feeds polled at once (per-host limits of `network:` still apply)
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     warehouse: Path
@@ -143,3 +183,5 @@ class Config:
     taxonomy_sources: tuple[tuple[str, str], ...] = ()
     # IANA zone for times shown to people (status, report); None: TZ, else the machine's zone.
     timezone: str | None = None
+    watch: WatchSettings = field(default_factory=WatchSettings)
+    websub: WebSubSettings = field(default_factory=WebSubSettings)

@@ -21,6 +21,7 @@ from core.records import FeedEntry, LinkEvent, ParsedFeed
 from core.urls import scheme_refusal, url_scheme
 from extractors.encoding import decode_bytes
 from extractors.htmltext import html_to_text
+from extractors.hubs import discover, document_links
 from extractors.identity import is_identifier, linkless_identity
 from extractors.urls import canonical_url
 
@@ -190,4 +191,39 @@ def parse_feed(
         )
     warning = str(parsed.get("bozo_exception")) if parsed.get("bozo") else None
     ttl = _ttl_seconds(feed)
-    return ParsedFeed(feed_url, title, language, tuple(entries), ttl, encoding, warning=warning), tuple(events)
+    hubs = discover(document_links(feed.get("links") or []), base_url or feed_url)
+    period = update_period_seconds(feed.get("sy_updateperiod"), feed.get("sy_updatefrequency"))
+    parsed_feed = ParsedFeed(
+        feed_url,
+        title,
+        language,
+        tuple(entries),
+        ttl,
+        encoding,
+        warning=warning,
+        hubs=hubs.hubs,
+        self_url=hubs.self_url,
+        update_period_seconds=period,
+    )
+    return parsed_feed, tuple(events)
+
+
+_UPDATE_PERIODS = {
+    "hourly": 3600.0,
+    "daily": 86400.0,
+    "weekly": 7 * 86400.0,
+    "monthly": 30 * 86400.0,
+    "yearly": 365 * 86400.0,
+}
+
+
+def update_period_seconds(period: Any, frequency: Any) -> float | None:
+    """`sy:updatePeriod` / `sy:updateFrequency` (RSS 1.0 syndication module) -> seconds between updates."""
+    seconds = _UPDATE_PERIODS.get(str(period or "").strip().lower())
+    if seconds is None:
+        return None
+    try:
+        times = int(str(frequency).strip()) if frequency not in (None, "") else 1
+    except ValueError:
+        times = 1
+    return seconds / times if times > 0 else seconds

@@ -7,6 +7,7 @@ import hashlib
 from core.errors import FetchError
 from core.records import FeedPoll, FeedState, LinkEvent
 from core.settings import FeedConfig
+from extractors.hubs import discover, header_links
 from flows.http import HttpFetcher
 from flows.polling import cache_max_age
 from flows.sources import html_feed_hint, parse_any_feed
@@ -52,11 +53,30 @@ def _poll_feed(
     last_modified = response.header("last-modified") or (state.last_modified if state else None)
     max_age = cache_max_age(response.header("cache-control"))
     if response.status == 304:
-        return FeedPoll(feed.url, feed.name, "unchanged", 304, etag, last_modified, None, ttl_seconds=max_age), None, ()
+        unchanged = FeedPoll(
+            feed.url,
+            feed.name,
+            "unchanged",
+            304,
+            etag,
+            last_modified,
+            None,
+            ttl_seconds=max_age,
+            max_age_seconds=max_age,
+        )
+        return unchanged, None, ()
     body_hash = hashlib.sha256(response.body).hexdigest()
     if state is not None and state.body_hash == body_hash:
         unchanged = FeedPoll(
-            feed.url, feed.name, "unchanged", response.status, etag, last_modified, body_hash, ttl_seconds=max_age
+            feed.url,
+            feed.name,
+            "unchanged",
+            response.status,
+            etag,
+            last_modified,
+            body_hash,
+            ttl_seconds=max_age,
+            max_age_seconds=max_age,
         )
         return unchanged, None, ()
     configured_name = feed.name if feed.name != feed.url else None
@@ -67,6 +87,7 @@ def _poll_feed(
         failed = FeedPoll(feed.url, feed.name, "failed", response.status, None, None, None, reason, "permanent")
         return failed, parsed.title or None, events
     ttl = max(filter(None, (parsed.ttl_seconds, max_age)), default=None)
+    hubs = discover(header_links(response.header("link")), response.final_url)
     ok = FeedPoll(
         feed.url,
         feed.name,
@@ -77,5 +98,9 @@ def _poll_feed(
         body_hash,
         ttl_seconds=ttl,
         entries=parsed.entries,
+        hubs=tuple(dict.fromkeys((*hubs.hubs, *parsed.hubs))),
+        self_url=hubs.self_url or parsed.self_url,
+        update_period_seconds=parsed.update_period_seconds,
+        max_age_seconds=max_age,
     )
     return ok, parsed.title or None, events

@@ -109,6 +109,20 @@ class HttpFetcher:
                 time.sleep(wait)
                 attempt += 1
 
+    def post_form(self, url: str, form: Mapping[str, str], max_bytes: int = 65536) -> HttpResponse:
+        """One POST of a form (WebSub hub requests), guarded like a GET; no redirects, no retries.
+        Returns 2xx responses (and 3xx as they are); raises FetchError otherwise."""
+        with _as_fetch_errors():
+            check_scheme(url)
+            host = urlsplit(url).hostname or ""
+            with self._gate.slot(host), request_deadline(self.policy.deadline_seconds):
+                try:
+                    with self._client.stream("POST", url, data=dict(form)) as response:
+                        return self._read(url, response, max_bytes)
+                except httpx.TimeoutException as exc:
+                    raise self._timed_out(exc) from None
+        raise AssertionError("unreachable")  # pragma: no cover - the context manager only re-raises
+
     def _retry_wait(self, error: FetchError, attempt: int) -> float | None:
         if error.kind != "transient" or attempt >= self.policy.retries:
             return None
@@ -135,7 +149,7 @@ class HttpFetcher:
                 raise FetchError("permanent", f"more than {self.policy.max_redirects} redirects")
 
     def _get_once(self, url: str, max_bytes: int, headers: Mapping[str, str]) -> HttpResponse:
-        try:
+        with _as_fetch_errors():
             check_scheme(url)
             host = urlsplit(url).hostname or ""
             with self._gate.slot(host), request_deadline(self.policy.deadline_seconds):
@@ -144,12 +158,7 @@ class HttpFetcher:
                         return self._read(url, response, max_bytes)
                 except httpx.TimeoutException as exc:
                     raise self._timed_out(exc) from None
-        except AddressRefused as refused:
-            raise FetchError("refused", refused.reason) from None
-        except (httpx.TransportError, httpx.DecodingError) as exc:
-            raise FetchError("transient", f"{type(exc).__name__}: {exc}"[:300]) from None
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
-            raise FetchError("permanent", f"invalid URL: {exc}"[:300]) from None
+        raise AssertionError("unreachable")  # pragma: no cover - the context manager only re-raises
 
     def _timed_out(self, exc: httpx.TimeoutException) -> FetchError:
         if deadline_passed():
@@ -182,6 +191,21 @@ class HttpFetcher:
                 raise FetchError("transient", f"response took longer than {self.policy.deadline_seconds:g} s")
         chunks.append(decoder.finish())
         return b"".join(chunks)
+
+
+@contextmanager
+def _as_fetch_errors() -> Iterator[None]:
+    """Network and URL errors as FetchError with the kind that says whether trying again can help."""
+    try:
+        yield
+    except AddressRefused as refused:
+        raise FetchError("refused", refused.reason) from None
+    except httpx.TimeoutException as exc:
+        raise FetchError("transient", f"timed out ({type(exc).__name__})") from None
+    except (httpx.TransportError, httpx.DecodingError) as exc:
+        raise FetchError("transient", f"{type(exc).__name__}: {exc}"[:300]) from None
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
+        raise FetchError("permanent", f"invalid URL: {exc}"[:300]) from None
 
 
 class _Decompressor:

@@ -12,6 +12,7 @@ flight and the next pass picks those entries up again (they are not stored yet).
 from __future__ import annotations
 
 import contextvars
+import logging
 import sys
 import uuid
 from collections import Counter
@@ -51,6 +52,7 @@ from storage.lsh import LshIndex
 from storage.warehouse import Warehouse
 
 LOCK_WAIT_SECONDS = 30 * 60
+Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]  # ours, or a Prefect run logger
 
 
 def read_seed_folder(folder: Path) -> list[SeedDocument]:
@@ -59,7 +61,7 @@ def read_seed_folder(folder: Path) -> list[SeedDocument]:
 
 
 @dataclass
-class _Tally:
+class Tally:
     feeds_total: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
     entries_seen: int = 0
@@ -105,20 +107,24 @@ def _ranked(counts: Counter[str]) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+def poll_source(
+    fetcher: HttpFetcher, feed: FeedConfig, state: FeedState | None, pipeline: PipelineSettings
+) -> tuple[FeedPoll, str | None, tuple[LinkEvent, ...]]:
+    """A feed or a sitemap, with every entry (bodies are size-capped): a pass budgets new entries per source
+    itself (flows.backlog); the watcher batches them."""
+    if feed.kind != "sitemap":
+        return poll_feed(fetcher, feed, state)
+    validators = (
+        {"etag": state.etag, "last_modified": state.last_modified, "body_hash": state.body_hash} if state else {}
+    )
+    return poll_sitemap(fetcher, feed.url, feed.name, validators, None, pipeline.max_sitemap_children)
+
+
 @task(name="poll-feed", cache_policy=NO_CACHE, task_run_name="poll-feed [{feed.name}]")
 def poll_feed_task(
     fetcher: HttpFetcher, feed: FeedConfig, state: FeedState | None, pipeline: PipelineSettings
 ) -> tuple[FeedPoll, str | None, tuple[LinkEvent, ...]]:
-    # Every entry (bodies are size-capped): the pass budgets new entries per source (flows.backlog).
-    if feed.kind == "sitemap":
-        validators = (
-            {"etag": state.etag, "last_modified": state.last_modified, "body_hash": state.body_hash} if state else {}
-        )
-        poll, title, events = poll_sitemap(
-            fetcher, feed.url, feed.name, validators, None, pipeline.max_sitemap_children
-        )
-    else:
-        poll, title, events = poll_feed(fetcher, feed, state)
+    poll, title, events = poll_source(fetcher, feed, state, pipeline)
     logger = get_run_logger()
     if poll.outcome == "failed":
         logger.warning("feed %s failed (%s): %s", feed.url, poll.error_kind, poll.error)
@@ -146,7 +152,7 @@ def _fetch_extract(
 
 
 @dataclass(frozen=True)
-class _Writer:
+class BatchWriter:
     """Everything a batch write needs: the warehouse, the near-duplicate index, the run and the rules."""
 
     warehouse: Warehouse
@@ -158,7 +164,7 @@ class _Writer:
 
 
 @task(name="store-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
-def store_batch_task(writer: _Writer, articles: Sequence[Article], events: Sequence[LinkEvent]) -> list[Article]:
+def store_batch_task(writer: BatchWriter, articles: Sequence[Article], events: Sequence[LinkEvent]) -> list[Article]:
     """One transaction: keep articles with new canonical URLs, mark duplicates, insert them and queue their
     alert notifications (the outbox). Then add them to the near-duplicate index. Safe to retry."""
     articles = [replace(a, tags=writer.tags[a.feed_url]) if writer.tags.get(a.feed_url) else a for a in articles]
@@ -211,7 +217,7 @@ def _record_polls(
             wh.record_feed_poll(con, poll, now, next_at, failures, title)
 
 
-def _new_entries(warehouse: Warehouse, polls: Sequence[FeedPoll]) -> tuple[list[FeedEntry], int, int]:
+def new_entries(warehouse: Warehouse, polls: Sequence[FeedPoll]) -> tuple[list[FeedEntry], int, int]:
     """Entries of this pass not stored before (first occurrence of each canonical URL), seen, known. The
     per-feed budget is applied afterwards (flows.backlog)."""
     unique: dict[str, FeedEntry] = {}
@@ -231,7 +237,7 @@ def _poll_due_feeds(
     fetcher: HttpFetcher,
     states: dict[str, FeedState],
     poll_all: bool,
-    tally: _Tally,
+    tally: Tally,
     now: datetime,
     progress: PassProgress,
 ) -> list[tuple[FeedPoll, str | None]]:
@@ -253,12 +259,12 @@ def _poll_due_feeds(
     return polls
 
 
-def _process_batches(
+def process_batches(
     config: Config,
-    writer: _Writer,
+    writer: BatchWriter,
     fetcher: HttpFetcher,
     entries: Sequence[FeedEntry],
-    tally: _Tally,
+    tally: Tally,
     extraction: Extraction,
     progress: PassProgress,
 ) -> None:
@@ -294,7 +300,7 @@ def _process_batches(
         store_batch_task(writer, [], tally.events)
 
 
-def _account_for(writer: _Writer, entries: Sequence[FeedEntry], tally: _Tally) -> None:
+def account_for(writer: BatchWriter, entries: Sequence[FeedEntry], tally: Tally) -> None:
     """Every new entry must have ended as an article or a counted link event; one that did not is recorded
     as `lost` (counted as dropped, retried next pass) and logged, never silently gone."""
     lost = unaccounted(entries, tally.new, tally.events)
@@ -304,20 +310,18 @@ def _account_for(writer: _Writer, entries: Sequence[FeedEntry], tally: _Tally) -
         tally.events.extend(lost)
 
 
-def _prepare(warehouse: Warehouse, config: Config, run_id: str, now: datetime) -> dict[str, FeedState]:
+def prepare_warehouse(warehouse: Warehouse, config: Config, now: datetime, logger: Logger) -> dict[str, FeedState]:
+    """Seeds loaded and labelled, a row per configured feed; returns every feed's stored state (the first
+    step of a pass, and of `newsmon watch`)."""
     seeds = read_seed_folder(config.seeds)
     classifier = classifier_for(config.taxonomy_sources)
     labels = {s.seed_id: classifier.classify(s.title, s.text) for s in seeds}
     with warehouse.transaction() as con:
-        aborted = wh.start_run(con, run_id, _flow_run_id(), now)
         added = wh.load_seeds(con, seeds, now)
         wh.label_seeds(con, {seed: (c.platforms, c.topics) for seed, c in labels.items()})
         for feed in config.feeds:
             wh.mark_feed_skipped(con, feed.url, feed.name, feed.kind, feed.tags)
         states = wh.feed_states(con)
-    logger = get_run_logger()
-    if aborted:
-        logger.warning("%d earlier pass(es) had been killed before finishing; marked 'aborted'", aborted)
     if added:
         logger.info("loaded %d seed documents from %s", added, config.seeds)
     for note in config.source_notes:
@@ -325,8 +329,17 @@ def _prepare(warehouse: Warehouse, config: Config, run_id: str, now: datetime) -
     return states
 
 
-def _open_index(warehouse: Warehouse) -> LshIndex:
+def _prepare(warehouse: Warehouse, config: Config, run_id: str, now: datetime) -> dict[str, FeedState]:
     logger = get_run_logger()
+    with warehouse.transaction() as con:
+        aborted = wh.start_run(con, run_id, flow_run_id(), now)
+    if aborted:
+        logger.warning("%d earlier pass(es) had been killed before finishing; marked 'aborted'", aborted)
+    return prepare_warehouse(warehouse, config, now, logger)
+
+
+def open_dedup_index(warehouse: Warehouse, logger: Logger) -> LshIndex:
+    """The near-duplicate index, caught up with the warehouse."""
     with warehouse.session() as con:
         index, added, rebuilt = open_caught_up(warehouse.path, con, logger.warning)
     if rebuilt:
@@ -336,7 +349,7 @@ def _open_index(warehouse: Warehouse) -> LshIndex:
     return index
 
 
-def _flow_run_id() -> str | None:
+def flow_run_id() -> str | None:
     try:
         context = get_run_context()
     except RuntimeError:
@@ -350,12 +363,12 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
     logger = get_run_logger()
     warehouse = Warehouse(config.warehouse)
     run_id = uuid.uuid4().hex[:12]
-    tally = _Tally(feeds_total=len(config.feeds))
+    tally = Tally(feeds_total=len(config.feeds))
     with pass_lock(config.warehouse, LOCK_WAIT_SECONDS, logger.warning):
         now = datetime.now(UTC)
         states = _prepare(warehouse, config, run_id, now)
         extraction = extraction_for(config.pipeline.extract_workers, config.pipeline.dask_address, logger.warning)
-        index = _open_index(warehouse)
+        index = open_dedup_index(warehouse, logger)
         try:
             with HttpFetcher(config.network) as fetcher, pass_progress(sys.stderr, logger.info) as progress:
                 polls = _poll_due_feeds(config, fetcher, states, poll_all, tally, now, progress)
@@ -364,24 +377,24 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
                 # between re-reads the feed next time instead of taking it for unchanged and losing entries.
                 failed = [p for p in polls if p[0].outcome == "failed"]
                 _record_polls(warehouse, config, failed, states, datetime.now(UTC))
-                fresh, tally.entries_seen, tally.entries_known = _new_entries(warehouse, [p for p, _ in polls])
+                fresh, tally.entries_seen, tally.entries_known = new_entries(warehouse, [p for p, _ in polls])
                 budget = config.pipeline.max_entries_per_feed
                 entries, deferred = within_budget(fresh, budget)
                 tally.events.extend(deferred_events(deferred, budget))
                 planned = count_of(len(entries), "new entry", "new entries")
                 logger.info("%s to fetch (%d already stored)", planned, tally.entries_known)
                 progress.pages_planned(len(entries))
-                writer = _Writer(
+                writer = BatchWriter(
                     warehouse, index, run_id, config.alerts, config.stories, {f.url: f.tags for f in config.feeds}
                 )
-                _process_batches(config, writer, fetcher, entries, tally, extraction, progress)
-                _account_for(writer, entries, tally)
+                process_batches(config, writer, fetcher, entries, tally, extraction, progress)
+                account_for(writer, entries, tally)
                 succeeded = [(hold_back(p, deferred), title) for p, title in polls if p.outcome != "failed"]
                 _record_polls(warehouse, config, succeeded, states, datetime.now(UTC))
-            _notify(warehouse, config, run_id, tally)
+            notify(warehouse, config, run_id, tally)
         except BaseException as exc:
             try:
-                _finish(warehouse, tally.summary(run_id, "failed"), f"{type(exc).__name__}: {exc}"[:1000])
+                finish_run(warehouse, tally.summary(run_id, "failed"), f"{type(exc).__name__}: {exc}"[:1000])
             except WarehouseError as unrecorded:  # e.g. the disk is full: report the first error, not this
                 logger.error("could not record the failed run either: %s", unrecorded)
             raise
@@ -390,7 +403,7 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
             index.close()
         summary = tally.summary(run_id, "completed")
         outage = _total_outage(summary)
-        _finish(warehouse, replace(summary, status="failed") if outage else summary, outage)
+        finish_run(warehouse, replace(summary, status="failed") if outage else summary, outage)
     if outage:
         raise NoFeedRead(outage, replace(summary, status="failed"))
     return summary
@@ -413,7 +426,7 @@ def deliver_alerts_task(warehouse: Warehouse, config: Config) -> DeliveryReport:
     return report
 
 
-def _notify(warehouse: Warehouse, config: Config, run_id: str, tally: _Tally) -> None:
+def notify(warehouse: Warehouse, config: Config, run_id: str, tally: Tally) -> None:
     if not config.alerts:
         return
     with warehouse.transaction() as con:
@@ -423,7 +436,7 @@ def _notify(warehouse: Warehouse, config: Config, run_id: str, tally: _Tally) ->
     tally.notifications_sent, tally.notifications_failed = report.sent, report.failed
 
 
-def _finish(warehouse: Warehouse, summary: PassSummary, error: str | None) -> None:
+def finish_run(warehouse: Warehouse, summary: PassSummary, error: str | None) -> None:
     with warehouse.transaction() as con:
         wh.finish_run(con, summary, datetime.now(UTC), error)
 

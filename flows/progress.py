@@ -173,6 +173,11 @@ def _live_line(stream: TextIO) -> Iterator[PassProgress]:
                 handler.console = original
 
 
+def quiet_progress() -> PassProgress:
+    """Counters that show nothing (`newsmon watch`: its cycles report through logs and /metrics)."""
+    return PassProgress(lambda _: None, float("inf"), time.monotonic)
+
+
 @contextmanager
 def pass_progress(stream: TextIO, log: Callable[[str], None], interval: float = 10.0) -> Iterator[PassProgress]:
     """Live line when `stream` is a terminal, else `log(line)` at most every `interval` seconds and at the end."""

@@ -150,6 +150,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_watch(args: argparse.Namespace) -> int:
+    """The long-running monitor (newsmon.watch_command); its own exit codes: 0 stopped, 1, 2, 3."""
+    _prefect_defaults()
+    early_server = start_early()
+    from newsmon.watch_command import run_watch
+
+    return run_watch(args.config, early_server)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsmon", description="Monitor news feeds into a DuckDB warehouse.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -157,6 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", required=True, help="YAML config file")
     run.add_argument("--all", action="store_true", help="poll every feed, even those not due yet")
     run.set_defaults(handler=cmd_run)
+    watch = commands.add_parser("watch", help="long-running monitor: adaptive polling, WebSub, /healthz, /metrics")
+    watch.add_argument("--config", required=True, help="YAML config file")
+    watch.set_defaults(handler=cmd_watch)
     demo = commands.add_parser("demo", help="serve the bundled sample site on 127.0.0.1 and run a pass")
     demo.add_argument("--db", help="warehouse file to write (default: demo-output/newsmon.duckdb)")
     demo.add_argument("--serve", action="store_true", help="only serve the sample site until Ctrl-C (no pass)")

@@ -12,6 +12,7 @@ import re
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import apprise
@@ -27,8 +28,11 @@ from core.settings import (
     NotificationSettings,
     PipelineSettings,
     PollingPolicy,
+    ScheduleSettings,
     SpikeSettings,
     StoryPolicy,
+    WatchSettings,
+    WebSubSettings,
 )
 from core.validate import Converter, TreeReader, load_yaml, read_section
 from extractors.classify import classifier_for
@@ -42,6 +46,12 @@ _ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DASK_ADDRESS = re.compile(r"(tcp|tls)://[^\s/:]+(:\d{1,5})?|(tcp|tls)://\[[0-9a-fA-F:.]+\](:\d{1,5})?")
 # Config fields that are not keys of the file.
 _DERIVED = frozenset({"path", "taxonomy_sources", "source_notes"})
+# `watch:` keys that set the schedule (the rest of ScheduleSettings comes from `polling:` or is fixed).
+_SCHEDULE_KEYS = frozenset(
+    {"min_interval_seconds", "max_interval_seconds", "initial_interval_seconds", "factor", "jitter"}
+    | {"push_poll_interval_seconds"}
+)
+_WATCH_KEYS = _SCHEDULE_KEYS | {"batch_size", "batch_wait_seconds", "listen", "poll_concurrency"}
 
 
 def _local_path(reader: TreeReader, value: Any, key: str, base: Path) -> Path:
@@ -240,7 +250,56 @@ def parse_config(text: str, path: Path) -> Config:
         notifications=read_section(reader, NotificationSettings, top.get("notifications"), "notifications"),
         timezone=_timezone(reader, top.get("timezone")),
         stories=read_section(reader, StoryPolicy, top.get("stories"), "stories"),
+        watch=_watch(reader, top.get("watch"), read_section(reader, PollingPolicy, top.get("polling"), "polling")),
+        websub=_websub(reader, top.get("websub")),
     )
+
+
+def _watch(reader: TreeReader, raw: Any, polling: PollingPolicy) -> WatchSettings:
+    """`watch:`; failing feeds back off as `polling:` says, as in `newsmon run`."""
+    section = reader.mapping(raw, "watch", _WATCH_KEYS)
+    schedule = replace(
+        read_section(reader, ScheduleSettings, {k: v for k, v in section.items() if k in _SCHEDULE_KEYS}, "watch"),
+        backoff_step_seconds=polling.backoff_step_seconds,
+        backoff_cap_seconds=polling.backoff_cap_seconds,
+    )
+    if schedule.jitter > 0.5:
+        raise reader.fail("watch.jitter", f"must be at most 0.5 (a share of the interval), got {section['jitter']!r}")
+    if schedule.min_interval_seconds > schedule.max_interval_seconds:
+        raise reader.fail(
+            "watch.min_interval_seconds",
+            f"{schedule.min_interval_seconds:g} is above watch.max_interval_seconds "
+            f"({schedule.max_interval_seconds:g})",
+        )
+    rest = {k: v for k, v in section.items() if k in ("batch_size", "batch_wait_seconds", "poll_concurrency")}
+    settings = read_section(reader, WatchSettings, rest, "watch", {"schedule": lambda v, k: schedule})
+    host, port = _listen(reader, section.get("listen", f"{settings.bind_host}:{settings.bind_port}"))
+    return replace(settings, schedule=schedule, bind_host=host, bind_port=port)
+
+
+def _listen(reader: TreeReader, value: Any) -> tuple[str, int]:
+    text = reader.text(value, "watch.listen")
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise reader.fail("watch.listen", f"{text!r} is not host:port (e.g. 127.0.0.1:8765 or 0.0.0.0:8765)")
+    return host.strip("[]"), int(port)
+
+
+def _websub(reader: TreeReader, raw: Any) -> WebSubSettings:
+    settings = read_section(
+        reader, WebSubSettings, raw, "websub", {"callback_url": lambda v, k: _callback_url(reader, v, k)}
+    )
+    if settings.enabled and not settings.callback_url:
+        raise reader.fail("websub.callback_url", "missing: the public URL hubs reach this watcher's /websub/ at")
+    return settings
+
+
+def _callback_url(reader: TreeReader, value: Any, key: str) -> str:
+    url = reader.text(value, key)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise reader.fail(key, f"{url!r} is not an http(s) URL (e.g. https://newsmon.example.com/websub)")
+    return url.rstrip("/")
 
 
 MAX_CONFIG_BYTES = 10 * 1024 * 1024

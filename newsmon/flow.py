@@ -52,3 +52,24 @@ def run_pass(config: Config, poll_all: bool = False) -> dict[str, Any]:
         return monitor_pass(str(config.path), poll_all)
     finally:
         _LOADED.reset(token)
+
+
+@flow(name="newsmon-watch", log_prints=True)
+def watch(config_path: str) -> None:
+    """`newsmon watch` (the CLI runs this flow) and the deployment `newsmon-watch/watch`: one flow run for
+    the life of the watcher, one `watch-cycle` task run per processing cycle with work. Stops cleanly on
+    SIGTERM (CLI) or when the run is cancelled (deployment)."""
+    from newsmon.watch_command import STOP, WatchFailed, watch_until_stopped
+
+    code = watch_until_stopped(_config_for(Path(config_path)), STOP)
+    if code:
+        raise WatchFailed(code)
+
+
+def run_watch_flow(config: Config) -> None:
+    """Run the `newsmon-watch` flow on a config this process has already loaded (not read again)."""
+    token = _LOADED.set(config)
+    try:
+        watch(str(config.path))
+    finally:
+        _LOADED.reset(token)

@@ -13,7 +13,7 @@ from core.views import FeedHealthRow, PendingNotifications, RunRow
 from core.words import count_of
 from newsmon.display import DisplayZone, display_zone, utc_iso
 from storage import readmodels
-from storage.warehouse import Warehouse
+from storage.warehouse import Warehouse, schedule_rows
 
 RUNS_SHOWN = 5
 _HEALTH_LABEL = {"ok": "ok", "never polled": "NEW", "failing": "FAILING", "dead": "DEAD"}
@@ -26,6 +26,8 @@ class StatusData:
     pending: list[PendingNotifications]
     sources: dict[str, FeedConfig] = field(default_factory=dict)  # feed URL -> its config (kind, tags)
     notes: tuple[str, ...] = ()  # OPML import notes (skipped outlines, merged duplicates)
+    # `newsmon watch`'s adaptive schedule per feed URL: (next poll, why); empty until a watcher has run.
+    schedules: dict[str, tuple[datetime, str]] = field(default_factory=dict)
 
 
 def collect_status(config: Config) -> StatusData:
@@ -36,6 +38,7 @@ def collect_status(config: Config) -> StatusData:
             pending=readmodels.undelivered_notifications(con, config.notifications.max_attempts),
             sources={f.url: f for f in config.feeds},
             notes=tuple(config.source_notes),
+            schedules=schedule_rows(con),
         )
 
 
@@ -46,13 +49,17 @@ def _source_label(source: FeedConfig | None) -> tuple[str, str]:
     return kind, (f", tags {', '.join(source.tags)}" if source.tags else "")
 
 
-def _feed_lines(feeds: list[FeedHealthRow], sources: dict[str, FeedConfig], zone: DisplayZone) -> list[str]:
+def _feed_lines(data: StatusData, zone: DisplayZone) -> list[str]:
     lines = ["Feeds (failing first):"]
+    feeds, sources = data.feeds, data.sources
     for f in feeds:
         label = _HEALTH_LABEL.get(f.health, f.health)
         kind, tags = _source_label(sources.get(f.feed_url))
         line = f"  {label:<7} {f.name}{kind}  [{f.feed_url}]  {count_of(f.articles_total, 'article')}, "
         line += f"last ok {zone.show(f.last_success_at) if f.last_success_at else 'never'}{tags}"
+        if f.feed_url in data.schedules:  # `newsmon watch`'s adaptive schedule
+            next_at, why = data.schedules[f.feed_url]
+            line += f"\n          watch: next poll {zone.show(next_at)}, {why}"
         if f.consecutive_failures:
             failures = count_of(f.consecutive_failures, "weighted failure")
             since, retry = zone.show(f.failing_since), zone.show(f.next_poll_at)
@@ -91,7 +98,7 @@ def _pending_lines(pending: list[PendingNotifications], zone: DisplayZone) -> li
 
 def render_status(data: StatusData, zone: DisplayZone) -> str:
     lines = [f"Times in {zone.label}.", ""]
-    lines += _feed_lines(data.feeds, data.sources, zone)
+    lines += _feed_lines(data, zone)
     lines += ["", "Last runs:", *([run_line(r, zone) for r in data.runs] or ["  (no runs yet)"])]
     if data.notes:
         lines += ["", "OPML import notes:", *(f"  {note}" for note in data.notes)]
@@ -109,15 +116,20 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _source_fields(source: FeedConfig | None) -> dict[str, Any]:
-    return {"kind": source.kind, "tags": list(source.tags)} if source else {"kind": None, "tags": []}
+def _source_fields(source: FeedConfig | None, schedule: tuple[datetime, str] | None) -> dict[str, Any]:
+    fields: dict[str, Any] = {"kind": source.kind, "tags": list(source.tags)} if source else {"kind": None, "tags": []}
+    fields["watch_next_poll_at"], fields["watch_why"] = schedule or (None, None)
+    return fields
 
 
 def status_json(data: StatusData, now: datetime | None = None) -> str:
     """The same rows as the text, times as ISO 8601 in UTC; runs carry `seconds`."""
     document = {
         "generated_at": utc_iso(now or datetime.now(UTC)),
-        "feeds": [{**asdict(f), **_source_fields(data.sources.get(f.feed_url))} for f in data.feeds],
+        "feeds": [
+            {**asdict(f), **_source_fields(data.sources.get(f.feed_url), data.schedules.get(f.feed_url))}
+            for f in data.feeds
+        ],
         "runs": [{**asdict(r), "seconds": r.seconds} for r in data.runs],
         "notifications_undelivered": [asdict(p) for p in data.pending],
         "source_notes": list(data.notes),

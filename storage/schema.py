@@ -334,4 +334,44 @@ MIGRATIONS += (
     ),
 )
 
+
+# `newsmon watch`: each feed's adaptive schedule (why it is polled when it is) and WebSub subscriptions.
+MIGRATIONS += (
+    (
+        11,
+        "watch: feed schedules and WebSub subscriptions",
+        """
+        CREATE TABLE feed_schedule (
+            feed_url         VARCHAR PRIMARY KEY,
+            interval_seconds DOUBLE NOT NULL,
+            next_poll_at     TIMESTAMPTZ NOT NULL,
+            why              VARCHAR NOT NULL,
+            polls            INTEGER NOT NULL DEFAULT 0,
+            yield_ratio      DOUBLE,
+            unchanged_ratio  DOUBLE NOT NULL DEFAULT 0,
+            updated_at       TIMESTAMPTZ NOT NULL
+        );
+        CREATE TABLE websub_subscriptions (
+            callback_id   VARCHAR PRIMARY KEY,
+            feed_url      VARCHAR NOT NULL,
+            topic         VARCHAR NOT NULL,
+            hub           VARCHAR NOT NULL,
+            secret        VARCHAR NOT NULL,
+            state         VARCHAR NOT NULL,
+            intent        VARCHAR NOT NULL,
+            requested_at  TIMESTAMPTZ NOT NULL,
+            lease_seconds INTEGER,
+            verified_at   TIMESTAMPTZ,
+            expires_at    TIMESTAMPTZ,
+            renew_at      TIMESTAMPTZ,
+            last_push_at  TIMESTAMPTZ,
+            missed_at     TIMESTAMPTZ,
+            error         VARCHAR,
+            sent_at       TIMESTAMPTZ
+        );
+        COMMENT ON TABLE feed_schedule IS 'newsmon watch: each feed''s polling interval, next poll and why';
+        COMMENT ON TABLE websub_subscriptions IS 'newsmon watch: WebSub subscriptions (secret: do not share)';
+        """,
+    ),
+)
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -52,6 +52,14 @@ from storage.readmodels import (
     export_tables,
     show_queries,
 )
+from storage.schedules import (
+    entries_last_week,
+    load_schedules,
+    load_subscriptions,
+    save_schedules,
+    save_subscriptions,
+    schedule_rows,
+)
 from storage.stories import (
     insert_story_features,
     last_story_messages,
@@ -76,6 +84,7 @@ __all__ = [
     "due_messages",
     "due_notifications",
     "enqueue_notifications",
+    "entries_last_week",
     "export_tables",
     "feed_states",
     "finish_run",
@@ -86,7 +95,9 @@ __all__ = [
     "known_urls",
     "label_seeds",
     "last_story_messages",
+    "load_schedules",
     "load_seeds",
+    "load_subscriptions",
     "lock_path",
     "mark_feed_skipped",
     "max_seq",
@@ -97,6 +108,9 @@ __all__ = [
     "record_spike",
     "refresh_stories",
     "save_message",
+    "save_schedules",
+    "save_subscriptions",
+    "schedule_rows",
     "seed_texts",
     "show_queries",
     "spike_details",
