@@ -1,6 +1,12 @@
 """Versioned schema. Each migration runs once, in order, inside one transaction with its version row.
 
-Never edit a released migration: add a new one. `schema_migrations` records what a file has.
+Never edit a released migration: add a new one. `schema_migrations` records what a warehouse has.
+
+The warehouse is a DuckLake, which has no PRIMARY KEY, UNIQUE or CHECK constraints, no indexes and no
+defaults for list columns: the keys noted in comments are kept by the writers (storage.coordination).
+Versions 1-5 create the same tables and views as the single-file warehouse of earlier releases at schema
+version 5 (without the constraints), so `newsmon migrate` loads such a warehouse table by table and then
+applies the versions after 5.
 """
 
 from __future__ import annotations
@@ -11,32 +17,31 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         "core tables",
         """
         CREATE TABLE articles (
-            article_id    VARCHAR PRIMARY KEY,
+            article_id    VARCHAR NOT NULL,  -- key
             url           VARCHAR NOT NULL,
-            canonical_url VARCHAR NOT NULL UNIQUE,
+            canonical_url VARCHAR NOT NULL,  -- unique
             feed_url      VARCHAR NOT NULL,
             source        VARCHAR,
             title         VARCHAR NOT NULL,
             text          VARCHAR NOT NULL,
-            text_source   VARCHAR NOT NULL CHECK (text_source IN ('page', 'feed')),
+            text_source   VARCHAR NOT NULL,  -- 'page' | 'feed'
             language      VARCHAR NOT NULL,
             published_at  TIMESTAMPTZ,
             fetched_at    TIMESTAMPTZ NOT NULL,
             content_hash  VARCHAR NOT NULL,
-            platforms     VARCHAR[] NOT NULL DEFAULT [],
-            topics        VARCHAR[] NOT NULL DEFAULT [],
+            platforms     VARCHAR[] NOT NULL,
+            topics        VARCHAR[] NOT NULL,
             duplicate_of  VARCHAR,
             similarity    DOUBLE,
             run_id        VARCHAR NOT NULL
         );
-        CREATE INDEX articles_content_hash ON articles (content_hash);
         CREATE TABLE seed_documents (
-            seed_id      VARCHAR PRIMARY KEY,
+            seed_id      VARCHAR NOT NULL,  -- key
             title        VARCHAR NOT NULL,
             text         VARCHAR NOT NULL,
             language     VARCHAR NOT NULL,
-            platforms    VARCHAR[] NOT NULL DEFAULT [],
-            topics       VARCHAR[] NOT NULL DEFAULT [],
+            platforms    VARCHAR[] NOT NULL,
+            topics       VARCHAR[] NOT NULL,
             content_hash VARCHAR NOT NULL,
             loaded_at    TIMESTAMPTZ NOT NULL
         );
@@ -44,13 +49,12 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             article_id VARCHAR NOT NULL,
             platform   VARCHAR NOT NULL,
             alias      VARCHAR NOT NULL,
-            field      VARCHAR NOT NULL CHECK (field IN ('title', 'text')),
+            field      VARCHAR NOT NULL,  -- 'title' | 'text'
             position   INTEGER NOT NULL,
             run_id     VARCHAR NOT NULL
         );
-        CREATE INDEX mentions_article ON mentions (article_id);
         CREATE TABLE feeds (
-            feed_url             VARCHAR PRIMARY KEY,
+            feed_url             VARCHAR NOT NULL,  -- key
             name                 VARCHAR,
             title                VARCHAR,
             etag                 VARCHAR,
@@ -69,7 +73,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             articles_total       INTEGER NOT NULL DEFAULT 0
         );
         CREATE TABLE runs (
-            run_id               VARCHAR PRIMARY KEY,
+            run_id               VARCHAR NOT NULL,  -- key
             flow_run_id          VARCHAR,
             started_at           TIMESTAMPTZ NOT NULL,
             finished_at          TIMESTAMPTZ,
@@ -98,19 +102,17 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             reason      VARCHAR NOT NULL,
             recorded_at TIMESTAMPTZ NOT NULL
         );
-        CREATE INDEX link_events_url ON link_events (url);
         CREATE TABLE notifications (
             rule        VARCHAR NOT NULL,
             article_id  VARCHAR NOT NULL,
             channel     VARCHAR NOT NULL,
-            status      VARCHAR NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+            status      VARCHAR NOT NULL,  -- 'pending' | 'sent' | 'failed'
             attempts    INTEGER NOT NULL DEFAULT 0,
             last_error  VARCHAR,
             created_at  TIMESTAMPTZ NOT NULL,
             updated_at  TIMESTAMPTZ NOT NULL,
             sent_at     TIMESTAMPTZ,
-            run_id      VARCHAR,
-            PRIMARY KEY (rule, article_id, channel)
+            run_id      VARCHAR  -- key: (rule, article_id, channel)
         );
         """,
     ),
@@ -127,8 +129,9 @@ MIGRATIONS += (
         WHERE articles.article_id = numbered.article_id;
         """,
     ),
-    # DuckDB cannot create an index in the transaction that updated the table: a migration of its own.
-    (3, "index on article sequence numbers", "CREATE INDEX articles_seq ON articles (seq);"),
+    # Was an index on articles.seq in the single-file warehouse; a DuckLake has no indexes (its Parquet
+    # files carry min/max statistics per column instead). Kept as a version so the numbering stays.
+    (3, "index on article sequence numbers (none in a DuckLake)", "SELECT 1;"),
     (
         4,
         "platform spikes (their notifications are outbox rows with article_id 'spike:<platform>:<day>')",
@@ -140,8 +143,7 @@ MIGRATIONS += (
             count       INTEGER NOT NULL,
             mean        DOUBLE NOT NULL,
             stdev       DOUBLE NOT NULL,
-            detected_at TIMESTAMPTZ NOT NULL,
-            PRIMARY KEY (rule, platform, day)
+            detected_at TIMESTAMPTZ NOT NULL  -- key: (rule, platform, day)
         );
         """,
     ),
@@ -152,10 +154,10 @@ CREATE OR REPLACE VIEW articles_unique AS
 SELECT article_id, url, canonical_url, feed_url, source, title, text, text_source, language, published_at,
        fetched_at, coalesce(published_at, fetched_at) AS seen_at, platforms, topics, content_hash, run_id
 FROM articles WHERE duplicate_of IS NULL;
-COMMENT ON VIEW articles_unique IS 'Original articles only (duplicate_of IS NULL): one row per story.';
-COMMENT ON COLUMN articles_unique.seen_at IS 'published_at when the source gave one, else fetched_at.';
-COMMENT ON COLUMN articles_unique.platforms IS 'Platform slugs mentioned in the cleaned title or body.';
-COMMENT ON COLUMN articles_unique.topics IS 'Topic slugs whose evidence passed the threshold.';
+COMMENT ON VIEW articles_unique IS
+    'Original articles only (duplicate_of IS NULL): one row per story. seen_at: published_at when the source '
+    'gave one, else fetched_at; platforms: slugs mentioned in the cleaned title or body; topics: slugs whose '
+    'evidence passed the threshold.';
 
 CREATE OR REPLACE VIEW mentions_daily AS
 SELECT CAST(seen_at AS DATE) AS day, platform, topic, language, count(*) AS articles
@@ -165,9 +167,8 @@ FROM articles_unique,
 GROUP BY ALL;
 COMMENT ON VIEW mentions_daily IS
     'Original articles per day x platform x topic x language; an article with two platforms and two topics '
-    'counts in four rows; topic (none) when it has no topic.';
-COMMENT ON COLUMN mentions_daily.day IS 'Day of seen_at (published, else fetched) in the session time zone.';
-COMMENT ON COLUMN mentions_daily.articles IS 'How many original articles.';
+    'counts in four rows; topic (none) when it has no topic. day: of seen_at (published, else fetched) in '
+    'the session time zone; articles: how many original articles.';
 
 CREATE OR REPLACE VIEW syndication AS
 WITH RECURSIVE chain (article_id, original, depth) AS (
@@ -192,11 +193,9 @@ LEFT JOIN seed_documents AS s ON s.seed_id = roots.original
 LEFT JOIN articles AS o ON o.article_id = roots.original
 GROUP BY ALL;
 COMMENT ON VIEW syndication IS
-    'Each original (seed or article) that was re-published, with its copies; follows duplicate_of chains.';
-COMMENT ON COLUMN syndication.original IS 'seed_documents.seed_id or articles.article_id of the original.';
-COMMENT ON COLUMN syndication.copies IS
-    'How many stored articles are copies of it (directly or through other copies).';
-COMMENT ON COLUMN syndication.copied_by IS 'Sources (site or feed names) that carried a copy.';
+    'Each original (seed or article) that was re-published, with its copies; follows duplicate_of chains. '
+    'original: seed_documents.seed_id or articles.article_id; copies: stored articles copying it (directly '
+    'or through other copies); copied_by: sources (site or feed names) that carried a copy.';
 
 CREATE OR REPLACE VIEW feed_health AS
 SELECT feed_url, coalesce(name, feed_url) AS name,
@@ -208,14 +207,24 @@ SELECT feed_url, coalesce(name, feed_url) AS name,
        last_error_kind, next_poll_at, articles_total
 FROM feeds;
 COMMENT ON VIEW feed_health IS
-    'One row per feed: health (ok / failing / dead from 6 weighted failures / never polled) and since when.';
-COMMENT ON COLUMN feed_health.consecutive_failures IS
-    'Weighted failures since the last success: transient errors count 1, permanent ones 2.';
-COMMENT ON COLUMN feed_health.failing_since IS 'First failure of the current failing streak (NULL when ok).';
-COMMENT ON COLUMN feed_health.next_poll_at IS
-    'When the feed is due again (back-off, ttl, max-age, Retry-After); NULL: at the next run.';
+    'One row per feed: health (ok / failing / dead from 6 weighted failures / never polled) and since when. '
+    'consecutive_failures: weighted failures since the last success (transient 1, permanent 2); '
+    'failing_since: first failure of the current streak (NULL when ok); next_poll_at: when the feed is due '
+    'again (back-off, ttl, max-age, Retry-After), NULL: at the next run.';
 """
 
 MIGRATIONS += ((5, "analyst views: articles_unique, mentions_daily, syndication, feed_health", _VIEWS),)
+
+MIGRATIONS += (
+    (
+        6,
+        "runs.snapshot_id: the DuckLake snapshot a pass's last write produced (query the lake as of a pass)",
+        """
+        ALTER TABLE runs ADD COLUMN snapshot_id BIGINT;
+        COMMENT ON COLUMN runs.snapshot_id IS
+            'DuckLake snapshot of the last write of this pass: SELECT ... FROM articles AT (VERSION => snapshot_id)';
+        """,
+    ),
+)
 
 LATEST_VERSION = MIGRATIONS[-1][0]
