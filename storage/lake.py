@@ -150,9 +150,7 @@ def connect() -> duckdb.DuckDBPyConnection:
     )
 
 
-def attach(
-    location: LakeLocation, read_only: bool = False, snapshot: int | None = None
-) -> duckdb.DuckDBPyConnection:
+def attach(location: LakeLocation, read_only: bool = False, snapshot: int | None = None) -> duckdb.DuckDBPyConnection:
     """A connection with the lake attached as `lake` and made the default database (unqualified names work)."""
     old_file = Path(location.catalog).parent if location.kind == "sqlite" else None
     if old_file is not None and old_file.is_file():

@@ -34,7 +34,7 @@ def export(database: Path, folder: Path) -> dict[str, object]:
         counts: dict[str, int] = {}
         for table in tables:
             target = str(folder / f"{table}.parquet").replace("'", "''")
-            con.execute(f'COPY (SELECT * FROM "{table}") TO \'{target}\' (FORMAT parquet)')
+            con.execute(f"COPY (SELECT * FROM \"{table}\") TO '{target}' (FORMAT parquet)")
             row = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
             counts[table] = int(row[0]) if row else 0
         version_row = con.execute("SELECT max(version) FROM schema_migrations").fetchone()

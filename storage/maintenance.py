@@ -47,9 +47,7 @@ def maintain(con: duckdb.DuckDBPyConnection, data_path: str, retention: timedelt
     con.execute(f"CALL ducklake_flush_inlined_data('{LAKE}')")
     merged = con.execute(f"CALL ducklake_merge_adjacent_files('{LAKE}')").fetchall()
     seconds = max(0, int(retention.total_seconds()))
-    con.execute(
-        f"CALL ducklake_expire_snapshots('{LAKE}', older_than => now() - INTERVAL {seconds} SECOND)"
-    ).fetchall()
+    con.execute(f"CALL ducklake_expire_snapshots('{LAKE}', older_than => now() - INTERVAL {seconds} SECOND)").fetchall()
     deleted = con.execute(f"CALL ducklake_cleanup_old_files('{LAKE}', cleanup_all => true)").fetchall()
     return MaintenanceReport(
         files_before=files_before,
