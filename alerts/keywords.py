@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import re2
 
-from extractors.clean import fold_for_matching
-
-
-class KeywordError(ValueError):
-    """A /regex/ keyword RE2 cannot compile (RE2 has no backreferences or lookaround)."""
+from core.errors import KeywordError
+from core.text import fold_for_matching
 
 
 def _options() -> re2.Options:

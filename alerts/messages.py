@@ -6,17 +6,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class DigestItem:
-    article_id: str
-    title: str
-    url: str
-    source: str
-    language: str
-    platforms: tuple[str, ...]
-    topics: tuple[str, ...]
-    duplicate_of: str | None = None
+from core.records import DigestItem
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import re2
 
 from alerts.keywords import compile_keyword
-from extractors.clean import fold_for_matching
-from newsmon.config import AlertRule
-from newsmon.records import Article
+from core.records import Article
+from core.settings import AlertRule
+from core.text import fold_for_matching
 
 
 @dataclass(frozen=True)

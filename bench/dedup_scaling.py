@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from core.records import Fingerprint
 from extractors.dedup import BANDS, LEAD_LINES, PARAMETERS
-from newsmon.records import Fingerprint
 from storage.lsh import LshIndex
 
 KEYS_PER_DOC = BANDS + LEAD_LINES

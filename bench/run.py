@@ -129,7 +129,7 @@ def memory_row(work: Path, pages: list[bytes], count: int) -> tuple[str, str]:
 
 def pass_rows(work: Path, pages: list[bytes]) -> tuple[list[tuple[str, str]], str]:
     from newsmon.demo import serve_site
-    from tests.helpers import prefect_server
+    from newsmon.prefect_server import standalone_server as prefect_server
 
     items = build_site(work / "site", pages, copies=2)
     build_site(work / "distinct", pages, copies=2, distinct=True)

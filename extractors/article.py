@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.records import Article, ExtractedPage, FeedEntry, LinkEvent, TextSource
 from extractors.classify import Classification, Classifier
 from extractors.clean import clean_text, normalize_text
 from extractors.dedup import fingerprint
 from extractors.language import detect_language
 from extractors.urls import article_id
-from newsmon.records import Article, ExtractedPage, FeedEntry, LinkEvent, TextSource
 
 
 @dataclass(frozen=True)

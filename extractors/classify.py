@@ -15,9 +15,9 @@ from typing import Literal
 
 import ahocorasick
 
-from extractors.clean import fold_for_matching
+from core.records import Mention
+from core.text import fold_for_matching
 from extractors.taxonomy import AliasRule, Taxonomy, parse_taxonomy
-from newsmon.records import Mention
 
 _TITLE_WEIGHT = 2.0
 _MAX_COUNT_PER_TERM = 3

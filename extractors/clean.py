@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from core.text import fold_for_matching
+
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # windows-1252 bytes that were decoded as Latin-1 show up as C1 controls: map them back ("demoronize").
@@ -68,11 +70,6 @@ def normalize_text(text: str) -> str:
         if line or (out and out[-1]):
             out.append(line)
     return "\n".join(out).strip()
-
-
-def fold_for_matching(text: str) -> str:
-    """Width-, case- and compatibility-folded text (full-width １６８８ -> 1688) for matching and hashing."""
-    return unicodedata.normalize("NFKC", text).casefold()
 
 
 def _is_junk_line(line: str) -> bool:

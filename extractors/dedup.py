@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from extractors.clean import fold_for_matching
-from newsmon.records import Fingerprint
+from core.records import Fingerprint
+from core.text import fold_for_matching
 
 SHINGLE_CHARS = 5
 NUM_PERM = 128

@@ -15,10 +15,11 @@ from typing import Any
 
 import feedparser
 
+from core.records import FeedEntry, LinkEvent, ParsedFeed
+from core.urls import scheme_refusal, url_scheme
 from extractors.encoding import decode_bytes
 from extractors.htmltext import html_to_text
-from extractors.urls import canonical_url, url_scheme
-from newsmon.records import FeedEntry, LinkEvent, ParsedFeed
+from extractors.urls import canonical_url
 
 _XML_DECL_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
 _HTML_START = re.compile(r"^\s*(<!--.*?-->\s*)*(<!doctype\s+html|<html)", re.IGNORECASE | re.DOTALL)
@@ -81,9 +82,9 @@ def _entry_link(entry: Mapping[str, Any]) -> str:
 def _unusable_link(feed_url: str, raw: Mapping[str, Any], error: ValueError) -> LinkEvent:
     """A link with another scheme (file:, ftp:, data:, javascript:, …) is refused; no link is invalid."""
     link = str(raw.get("link") or "").strip()
-    scheme = url_scheme(link)
-    if scheme and scheme not in ("http", "https"):
-        return LinkEvent(feed_url, link, "refused", f"scheme {scheme!r} is not fetched (only http and https)")
+    refusal = scheme_refusal(link) if url_scheme(link) else None
+    if refusal is not None:
+        return LinkEvent(feed_url, link, "refused", refusal)
     return LinkEvent(feed_url, link or str(raw.get("id") or ""), "invalid_url", str(error))
 
 

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 import trafilatura
 from trafilatura.settings import use_config
 
+from core.records import ExtractedPage
 from extractors.encoding import decode_bytes
 from extractors.language import normalize_language_tag
-from newsmon.records import ExtractedPage
 
 # trafilatura logs every page it finds no article in at ERROR level; that outcome is ours to report (the
 # entry is kept from its feed text or counted as `too_short`), so only its critical messages get through.

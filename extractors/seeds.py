@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from core.records import SeedDocument
 from extractors.clean import clean_text, normalize_text
 from extractors.dedup import fingerprint
 from extractors.encoding import decode_bytes
 from extractors.language import detect_language
-from newsmon.records import Fingerprint
 
 _TITLE_MAX = 200
 SEED_SKIP_STEMS = frozenset({"SOURCE", "README", "LICENSE"})
-
-
-@dataclass(frozen=True)
-class SeedDocument:
-    seed_id: str
-    title: str
-    text: str
-    language: str
-    fingerprint: Fingerprint
-
-    @property
-    def content_hash(self) -> str:
-        return self.fingerprint.content_hash
 
 
 def _first_sentence(line: str) -> str:

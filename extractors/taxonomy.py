@@ -13,14 +13,12 @@ from typing import Any
 
 import yaml
 
+from core.errors import TaxonomyError
+
 LANGUAGES = ("en", "zh-cn", "zh-tw", "ja", "ko")
 DEFAULT_WINDOW = 120
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
 _RULE_KEYS = {"aliases", "not_before", "not_after", "requires_nearby", "forbids_nearby", "case_sensitive", "window"}
-
-
-class TaxonomyError(Exception):
-    """A taxonomy problem: '<source>: <key>: <problem>'."""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ import hashlib
 import re
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+from core.urls import DEFAULT_PORTS
+
 # Query parameters that identify a campaign, a click or a share, never the document.
 _TRACKING_EXACT = frozenset(
     {
@@ -49,20 +51,13 @@ _TRACKING_EXACT = frozenset(
     }
 )
 _TRACKING_PREFIXES = ("utm_", "pk_", "hsa_", "_hs", "ga_")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 _SAFE_PATH = "/:@!$&'()*+,;=-._~%"
 _PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
-_SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
 def is_tracking_param(name: str) -> bool:
     lowered = name.lower()
     return lowered in _TRACKING_EXACT or lowered.startswith(_TRACKING_PREFIXES)
-
-
-def url_scheme(url: str) -> str:
-    match = _SCHEME_RE.match(url.strip())
-    return match.group(0)[:-1].lower() if match else ""
 
 
 def canonical_url(url: str) -> str:
@@ -72,7 +67,7 @@ def canonical_url(url: str) -> str:
     """
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
         raise ValueError(f"not an absolute http(s) URL: {url[:200]!r}")
     host = parts.hostname.rstrip(".")
     try:
@@ -80,9 +75,9 @@ def canonical_url(url: str) -> str:
     except UnicodeError:
         host = host.lower()
     port = parts.port
-    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     if ":" in host and not host.startswith("["):
-        netloc = f"[{host}]" if port in (None, _DEFAULT_PORTS[scheme]) else f"[{host}]:{port}"
+        netloc = f"[{host}]" if port in (None, DEFAULT_PORTS[scheme]) else f"[{host}]:{port}"
     path = _PERCENT_ESCAPE.sub(lambda m: m.group(0).upper(), quote(parts.path, safe=_SAFE_PATH)) or "/"
     query_pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)]
     query = urlencode(sorted(query_pairs), doseq=True)

@@ -11,32 +11,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-import duckdb
-
+from core.records import ARTICLE_PREFIX, SEED_PREFIX, Article, public_id
 from extractors.dedup import PARAMETERS, U64, Candidate, best_original, fingerprint, shingle_hashes
-from newsmon.records import Article
 from storage import warehouse as wh
 from storage.lsh import IndexedDoc, LshIndex
-from storage.warehouse import ARTICLE_PREFIX, SEED_PREFIX
+from storage.warehouse import Connection, index_path
 
 CATCH_UP_CHUNK = 1000
 _BATCH_AGE = 1 << 62  # batch articles are younger than everything indexed
-
-
-def index_path(warehouse: Path) -> Path:
-    return warehouse.with_name(warehouse.name + ".lsh.sqlite")
-
-
-def public_id(doc_id: str) -> str:
-    """'seed:000_…' -> '000_…', 'article:ab12…' -> 'ab12…' (what `duplicate_of` holds)."""
-    return doc_id.split(":", 1)[1]
 
 
 def open_index(warehouse: Path) -> LshIndex:
     return LshIndex(index_path(warehouse), PARAMETERS)
 
 
-def catch_up(index: LshIndex, con: duckdb.DuckDBPyConnection) -> tuple[int, bool]:
+def catch_up(index: LshIndex, con: Connection) -> tuple[int, bool]:
     """Bring the index in step with the warehouse: seeds, then articles after the high-water mark.
 
     Returns (documents added, whether the index had to be rebuilt because it was ahead of the warehouse).
@@ -44,7 +33,7 @@ def catch_up(index: LshIndex, con: duckdb.DuckDBPyConnection) -> tuple[int, bool
     rebuilt = index.high_water > wh.max_seq(con)
     if rebuilt:
         index.clear()
-    seeds = dict(con.execute("SELECT seed_id, text FROM seed_documents").fetchall())
+    seeds = wh.seed_texts(con)
     present = index.indexed(SEED_PREFIX + seed_id for seed_id in seeds)
     missing = [
         (SEED_PREFIX + sid, fingerprint(text))

@@ -24,10 +24,10 @@ from typing import Any, Protocol
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from core.records import Article, ExtractedPage, FeedEntry, LinkEvent
 from extractors.article import TextLimits, build_article
 from extractors.classify import classifier_for
 from extractors.pages import extract_page
-from newsmon.records import Article, ExtractedPage, FeedEntry, LinkEvent
 
 Outcome = Article | LinkEvent
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 
+from core.errors import FetchError
+from core.records import FeedPoll, FeedState, LinkEvent
+from core.settings import FeedConfig
 from extractors.feeds import parse_feed
-from flows.http import FetchError, HttpFetcher
-from newsmon.config import FeedConfig
-from newsmon.polling import cache_max_age
-from newsmon.records import FeedPoll, LinkEvent
-from storage.warehouse import FeedState
+from flows.http import HttpFetcher
+from flows.polling import cache_max_age
 
 _FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"

@@ -17,51 +17,19 @@ import time
 import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
 import httpx
 
-from flows.netguard import AddressRefused, GuardedBackend, HostAllowList, check_scheme
-from newsmon.records import ErrorKind, HttpResponse
+from core.errors import AddressRefused, FetchError
+from core.records import HttpResponse
+from core.settings import HttpPolicy
+from flows.netguard import GuardedBackend, HostAllowList, check_scheme
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
-
-
-@dataclass(frozen=True)
-class HttpPolicy:
-    """Network settings (config `network:`), all with safe defaults."""
-
-    allow_hosts: tuple[str, ...] = ()
-    user_agent: str = "newsmon/0.1 (news monitoring; +https://github.com/newsmon/newsmon)"
-    connect_timeout: float = 10.0
-    read_timeout: float = 20.0
-    deadline_seconds: float = 60.0
-    max_feed_bytes: int = 10 * 1024 * 1024
-    max_page_bytes: int = 5 * 1024 * 1024
-    max_redirects: int = 5
-    retries: int = 2
-    backoff_seconds: float = 0.5
-    retry_after_cap_seconds: float = 10.0
-    per_host_concurrency: int = 4
-    per_host_min_interval: float = 0.0
-    max_connections: int = 32
-
-
-class FetchError(Exception):
-    """A fetch that did not produce a usable response. `kind` says whether trying again can help."""
-
-    def __init__(
-        self, kind: ErrorKind, reason: str, status: int | None = None, retry_after: float | None = None
-    ) -> None:
-        super().__init__(reason)
-        self.kind = kind
-        self.reason = reason
-        self.status = status
-        self.retry_after = retry_after
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

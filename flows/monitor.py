@@ -20,26 +20,27 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 
+from core.errors import WarehouseError
+from core.records import ARTICLE_PREFIX, Article, FeedEntry, FeedPoll, FeedState, LinkEvent, PassSummary, SeedDocument
+from core.settings import AlertRule, Config, FeedConfig
 from extractors.article import TextLimits
 from extractors.classify import classifier_for
-from extractors.seeds import SEED_SKIP_STEMS, SeedDocument, parse_seed
+from extractors.seeds import SEED_SKIP_STEMS, parse_seed
 from flows.dedupe import catch_up, mark_duplicates, open_index
 from flows.extraction import Extraction, ProcessSettings, extraction_for
 from flows.feeds import poll_feed
 from flows.http import HttpFetcher
 from flows.notify import DeliveryReport, deliver_pending, fault_point, queue_matches, queue_spikes
 from flows.pages import EntryResult, fetch_and_extract
-from newsmon.config import AlertRule, Config, FeedConfig, load_config
-from newsmon.polling import failure_weight, is_due, next_poll_after_failure, next_poll_after_success
-from newsmon.records import Article, FeedEntry, FeedPoll, LinkEvent, PassSummary
+from flows.polling import failure_weight, is_due, next_poll_after_failure, next_poll_after_success
 from storage import warehouse as wh
 from storage.lock import pass_lock
 from storage.lsh import LshIndex
-from storage.warehouse import ARTICLE_PREFIX, FeedState, Warehouse, WarehouseError
+from storage.warehouse import Warehouse
 
 LOCK_WAIT_SECONDS = 30 * 60
 
@@ -359,13 +360,6 @@ def _notify(warehouse: Warehouse, config: Config, run_id: str, tally: _Tally) ->
 def _finish(warehouse: Warehouse, summary: PassSummary, error: str | None) -> None:
     with warehouse.transaction() as con:
         wh.finish_run(con, summary, datetime.now(UTC), error)
-
-
-@flow(name="newsmon-pass", log_prints=True)
-def monitor_pass(config_path: str, poll_all: bool = False) -> dict[str, Any]:
-    """One monitoring pass over the feeds of `config_path`. Returns the pass summary as a dict."""
-    summary = execute_pass(load_config(Path(config_path)), poll_all)
-    return summary_to_dict(summary)
 
 
 def summary_to_dict(summary: PassSummary) -> dict[str, Any]:

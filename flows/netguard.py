@@ -15,18 +15,10 @@ from typing import Any
 
 import httpcore
 
-from extractors.urls import url_scheme
+from core.errors import AddressRefused
+from core.urls import scheme_refusal
 
-ALLOWED_SCHEMES = frozenset({"http", "https"})
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-class AddressRefused(Exception):
-    """A URL or address the guard will not fetch; `reason` says why (never a transient error)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class HostAllowList:
@@ -65,9 +57,9 @@ def is_public_address(address: IPAddress) -> bool:
 
 
 def check_scheme(url: str) -> None:
-    scheme = url_scheme(url)
-    if scheme not in ALLOWED_SCHEMES:
-        raise AddressRefused(f"scheme {scheme or '(none)'!r} is not fetched (only http and https)")
+    refusal = scheme_refusal(url)
+    if refusal is not None:
+        raise AddressRefused(refusal)
 
 
 def resolve_checked(host: str, port: int, allow: HostAllowList) -> str:

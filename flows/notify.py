@@ -20,15 +20,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import apprise
-import duckdb
 
-from alerts.messages import DigestItem, Message, digest, spike_message
+from alerts.messages import Message, digest, spike_message
 from alerts.rules import compile_rules
 from alerts.spikes import find_spikes
-from newsmon.config import AlertRule, Config
-from newsmon.records import Article
+from core.records import SPIKE_PREFIX, Article, DigestItem
+from core.settings import AlertRule, Config
 from storage import warehouse as wh
-from storage.warehouse import SPIKE_PREFIX, DueNotification, Warehouse
+from storage.warehouse import Connection, DueNotification, Warehouse
 
 FAULT_POINT_VARIABLE = "NEWSMON_FAULT_POINT"
 
@@ -58,9 +57,7 @@ def channel_for(url: str) -> Channel:
     return Channel(url, f"{masked}#{hashlib.sha256(url.encode()).hexdigest()[:8]}")
 
 
-def queue_matches(
-    con: duckdb.DuckDBPyConnection, rules: Sequence[AlertRule], articles: Sequence[Article], run_id: str
-) -> int:
+def queue_matches(con: Connection, rules: Sequence[AlertRule], articles: Sequence[Article], run_id: str) -> int:
     """Outbox rows for every (rule, article, channel) match, in the caller's (articles') transaction."""
     keys = [
         (compiled.rule.name, article.article_id, channel_for(url).label)
@@ -72,7 +69,7 @@ def queue_matches(
     return wh.enqueue_notifications(con, keys, run_id, datetime.now(UTC)) if keys else 0
 
 
-def queue_spikes(con: duckdb.DuckDBPyConnection, rules: Sequence[AlertRule], run_id: str, now: datetime) -> int:
+def queue_spikes(con: Connection, rules: Sequence[AlertRule], run_id: str, now: datetime) -> int:
     """Detect today's platform spikes for spike rules; each spike is queued once per rule and channel."""
     queued = 0
     for rule in rules:

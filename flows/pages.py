@@ -17,11 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from core.errors import FetchError
+from core.records import Article, FeedEntry, LinkEvent, LinkOutcome
 from extractors.article import build_article
 from extractors.classify import classifier_for
 from flows.extraction import Done, Extraction, Job, Pending, Processed, ProcessSettings, process_jobs
-from flows.http import FetchError, HttpFetcher
-from newsmon.records import Article, FeedEntry, LinkEvent, LinkOutcome
+from flows.http import HttpFetcher
 
 _INLINE_BELOW = 8  # batches smaller than this are extracted in-process: a worker would cost more
 

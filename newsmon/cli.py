@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 # Nothing heavy at import time: `newsmon run` starts Prefect's temporary server before importing the rest.
+from core.errors import ConfigError, NewsmonError
 from newsmon.prefect_server import hand_over, start_early
 
 if TYPE_CHECKING:
-    from newsmon.config import Config
+    from core.settings import Config
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -32,22 +33,11 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-class _ExitError(Exception):
-    """A command cannot go on; `code` is the exit status, the message was already printed."""
-
-    def __init__(self, code: int) -> None:
-        super().__init__(code)
-        self.code = code
-
-
 def _config(args: argparse.Namespace) -> Config:
-    """The validated config of `--config`, or a one-line error and exit status 2."""
-    from newsmon.config import ConfigError, load_config
+    """The validated config of `--config`; a ConfigError ends the command with exit status 2 (see main)."""
+    from newsmon.config import load_config
 
-    try:
-        return load_config(Path(args.config))
-    except ConfigError as exc:
-        raise _ExitError(_fail(f"config error: {exc}", EXIT_CONFIG)) from None
+    return load_config(Path(args.config))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -55,15 +45,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     _prefect_defaults()
     early_server = start_early()
     config = _config(args)
-    from flows.monitor import monitor_pass, summary_from_dict
+    from flows.monitor import summary_from_dict
+    from newsmon.flow import monitor_pass
     from newsmon.summary import format_summary
-    from storage.lock import LockTimeout
-    from storage.warehouse import WarehouseError
 
     hand_over(early_server)
     try:
         result = monitor_pass(str(config.path), poll_all=args.all)
-    except (WarehouseError, LockTimeout, OSError) as exc:
+    except (NewsmonError, OSError) as exc:
         return _fail(f"pass failed: {exc}", EXIT_FAILED)
     print(format_summary(summary_from_dict(result), time.monotonic() - started))
     return EXIT_OK
@@ -72,12 +61,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     config = _config(args)
     from newsmon.status import render_status
-    from storage.warehouse import WarehouseError
 
-    try:
-        print(render_status(config))
-    except WarehouseError as exc:
-        return _fail(str(exc), EXIT_FAILED)
+    print(render_status(config))
     return EXIT_OK
 
 
@@ -109,7 +94,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Schedule passes from this process (Prefect's `flow.serve`): one machine, no work pool or worker."""
     config = _config(args)
     _prefect_defaults()
-    from flows.monitor import monitor_pass
+    from newsmon.flow import monitor_pass
 
     monitor_pass.serve(
         name=args.name,
@@ -126,14 +111,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         since = date.fromisoformat(args.since) if args.since else None
     except ValueError:
         return _fail(f"--since: {args.since!r} is not a date like 2026-11-01", EXIT_CONFIG)
-    from storage.warehouse import Warehouse, WarehouseError, export_tables
+    from storage.warehouse import Warehouse, export_tables
 
     out = Path(args.out or f"{config.warehouse.stem}-export")
-    try:
-        with Warehouse(config.warehouse).reader() as con:
-            written = export_tables(con, out.resolve(), args.format, since)
-    except WarehouseError as exc:
-        return _fail(str(exc), EXIT_FAILED)
+    with Warehouse(config.warehouse).reader() as con:
+        written = export_tables(con, out.resolve(), args.format, since)
     for table, rows in written.items():
         print(f"{table}: {rows} rows -> {out / table}/day=YYYY-MM-DD/")
     reader = "read_parquet" if args.format == "parquet" else "read_csv"
@@ -144,12 +126,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     config = _config(args)
     from newsmon.report import write_report
-    from storage.warehouse import WarehouseError
 
-    try:
-        path = write_report(config, Path(args.out), args.days)
-    except WarehouseError as exc:
-        return _fail(str(exc), EXIT_FAILED)
+    path = write_report(config, Path(args.out), args.days)
     print(f"report written to {path.resolve()}")
     return EXIT_OK
 
@@ -196,8 +174,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.handler(args)
-    except _ExitError as stop:
-        return stop.code
+    except ConfigError as exc:
+        return _fail(f"config error: {exc}", EXIT_CONFIG)
+    except NewsmonError as exc:  # transient or permanent: the message says which and what to do
+        return _fail(str(exc), EXIT_FAILED)
     return code
 
 

@@ -9,89 +9,33 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import apprise
 import yaml
 
-from alerts.keywords import KeywordError, compile_keyword
+from alerts.keywords import compile_keyword
+from core.errors import ConfigError, KeywordError, TaxonomyError
+from core.settings import (
+    AlertRule,
+    Config,
+    FeedConfig,
+    HttpPolicy,
+    NotificationSettings,
+    PipelineSettings,
+    PollingPolicy,
+    SpikeSettings,
+)
 from extractors.classify import classifier_for
 from extractors.language import normalize_language_tag
-from extractors.taxonomy import Taxonomy, TaxonomyError
+from extractors.taxonomy import Taxonomy
 from extractors.urls import canonical_url
-from flows.http import HttpPolicy
-from newsmon.polling import PollingPolicy
 from newsmon.resources import bundled_seeds_dir, bundled_taxonomy_file
 
 T = TypeVar("T")
 _ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-class ConfigError(Exception):
-    """A config problem, phrased as one line: '<file>: <key>: <problem>'."""
-
-
-@dataclass(frozen=True)
-class FeedConfig:
-    url: str
-    name: str
-
-
-@dataclass(frozen=True)
-class SpikeSettings:
-    """Notify when a platform's originals on the current day exceed mean + sigma x stdev of the days before."""
-
-    days: int = 14
-    sigma: float = 3.0
-    min_mentions: int = 5
-
-
-@dataclass(frozen=True)
-class AlertRule:
-    name: str
-    platforms: tuple[str, ...] = ()
-    topics: tuple[str, ...] = ()
-    languages: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
-    include_duplicates: bool = False
-    notify: tuple[str, ...] = ()
-    max_per_message: int = 20
-    spike: SpikeSettings | None = None
-
-
-@dataclass(frozen=True)
-class NotificationSettings:
-    max_attempts: int = 5  # after this many failed deliveries a notification stays 'failed' (given up)
-    timeout_seconds: float = 15.0
-
-
-@dataclass(frozen=True)
-class PipelineSettings:
-    batch_size: int = 100
-    max_entries_per_feed: int = 200
-    min_text_chars: int = 20
-    max_text_chars: int = 100_000
-    extract_workers: int = 0  # 0: one per CPU core
-    fetch_pages: bool = True  # False: store entries from their feed text only (paywalled sites, tests)
-    dask_address: str | None = None  # tcp://scheduler:8786: extract on that Dask cluster, not local processes
-
-
-@dataclass(frozen=True)
-class Config:
-    path: Path
-    warehouse: Path
-    seeds: Path
-    taxonomy: Path | None
-    network: HttpPolicy
-    polling: PollingPolicy
-    pipeline: PipelineSettings
-    feeds: tuple[FeedConfig, ...]
-    alerts: tuple[AlertRule, ...] = field(default=())
-    notifications: NotificationSettings = field(default_factory=NotificationSettings)
-    # (name, YAML text) of the bundled taxonomy and the user's `taxonomy:` file, merged in this order.
-    taxonomy_sources: tuple[tuple[str, str], ...] = ()
 
 
 class _Reader:

@@ -16,46 +16,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import yaml
 
 from newsmon.resources import sample_site_dir
+from storage.readmodels import EXAMPLE_QUERIES, show_queries
 
 DEMO_DIR = Path("demo-output")
 PLACEHOLDER = b"{{BASE_URL}}"
 # Served with these content types (no charset: the pipeline must find the encoding itself).
 _TYPES = {".xml": "application/rss+xml", ".atom": "application/atom+xml", ".html": "text/html"}
-SYNDICATION_SQL = """WITH RECURSIVE chain (article_id, original, depth) AS (
-    SELECT article_id, duplicate_of, 1 FROM articles WHERE duplicate_of IS NOT NULL
-    UNION ALL
-    SELECT chain.article_id, up.duplicate_of, chain.depth + 1
-    FROM chain JOIN articles AS up ON up.article_id = chain.original WHERE up.duplicate_of IS NOT NULL
-)
-SELECT roots.original, left(coalesce(s.title, a.title), 30) AS title, count(*) AS copies,
-       list(DISTINCT c.source) AS republished_by
-FROM (SELECT article_id, arg_max(original, depth) AS original FROM chain GROUP BY article_id) AS roots
-JOIN articles AS c USING (article_id)
-LEFT JOIN seed_documents AS s ON s.seed_id = roots.original
-LEFT JOIN articles AS a ON a.article_id = roots.original
-GROUP BY ALL ORDER BY copies DESC;"""
-EXAMPLE_QUERIES: tuple[tuple[str, str], ...] = (
-    (
-        "Syndication: each original (seed or article) with how many copies were found, and where",
-        SYNDICATION_SQL,
-    ),
-    (
-        "Which platforms were mentioned with which topics this week (originals only)",
-        "SELECT platform, topic, count(*) AS articles\n"
-        "FROM articles, unnest(platforms) AS p(platform), unnest(topics) AS t(topic)\n"
-        "WHERE duplicate_of IS NULL AND fetched_at >= now() - INTERVAL 7 DAY\n"
-        "GROUP BY ALL ORDER BY articles DESC, platform, topic LIMIT 12;",
-    ),
-    (
-        "Feed health, failing feeds first",
-        "SELECT coalesce(name, feed_url) AS feed, last_outcome, consecutive_failures, last_error\n"
-        "FROM feeds ORDER BY consecutive_failures DESC, feed;",
-    ),
-)
 
 
 class SiteServer(http.server.ThreadingHTTPServer):
@@ -178,13 +147,7 @@ def _print_received(messages: list[dict[str, Any]]) -> None:
 
 
 def _print_queries(warehouse: Path) -> None:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        for title, sql in EXAMPLE_QUERIES:
-            print(f"\n-- {title}\n{sql}")
-            con.sql(sql).show(max_width=110)
-    finally:
-        con.close()
+    show_queries(warehouse, EXAMPLE_QUERIES)
     print(
         f"\nOpen the warehouse yourself:  duckdb -readonly {warehouse}\n"
         "  (or in Python: duckdb.connect(path, read_only=True); close it before the next pass writes)"
@@ -192,7 +155,8 @@ def _print_queries(warehouse: Path) -> None:
 
 
 def run_demo(warehouse: Path | None) -> int:
-    from flows.monitor import monitor_pass, summary_from_dict
+    from flows.monitor import summary_from_dict
+    from newsmon.flow import monitor_pass
     from newsmon.summary import format_summary
 
     site = sample_site_dir()

@@ -23,6 +23,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +58,8 @@ def _die_with_parent() -> None:
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port nobody listens on (now)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -71,7 +74,7 @@ def start_early() -> EarlyServer | None:
     spec = importlib.util.find_spec("prefect")
     if spec is None or spec.origin is None:
         return None
-    port = _free_port()
+    port = free_port()
     # The command and environment Prefect's SubprocessASGIServer uses (prefect 3.8).
     command = [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(spec.origin).parent.parent)]
     command += ["--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port)]
@@ -115,3 +118,42 @@ def hand_over(server: EarlyServer | None) -> None:
     prefect_server.server_process = server.process
     prefect_server.running = True
     atexit.register(prefect_server.stop)
+
+
+def wait_for(url: str, seconds: float) -> None:
+    """Until `url` answers 200, at most `seconds`; TimeoutError after that."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own loopback URL
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {seconds} s")
+
+
+@contextlib.contextmanager
+def standalone_server(home: Path, log: Path | None = None) -> Iterator[dict[str, str]]:
+    """A real `prefect server start` on loopback with its own PREFECT_HOME (tests, bench/); yields the
+    environment that points Prefect commands and `newsmon run` at it."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_API_PORT": str(port),
+    }
+    command = [str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1"]
+    with contextlib.ExitStack() as stack:
+        output = stack.enter_context(log.open("w")) if log else subprocess.DEVNULL
+        server = subprocess.Popen(  # noqa: S603 - our own command line
+            [*command, "--port", str(port)], env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            wait_for(f"{env['PREFECT_API_URL']}/health", 120)
+            yield env
+        finally:
+            server.terminate()
+            server.wait(timeout=30)

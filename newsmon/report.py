@@ -11,8 +11,9 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from newsmon.config import Config
-from storage.warehouse import Warehouse
+from core.settings import Config
+from storage.connection import Warehouse
+from storage.readmodels import report_rows
 
 TOP_PLATFORMS = 8
 _STYLE = """
@@ -74,44 +75,8 @@ def _language_mix(rows: list[tuple[Any, ...]]) -> go.Figure:
 
 def collect(config: Config, days: int) -> dict[str, list[tuple[Any, ...]]]:
     since = datetime.now(UTC) - timedelta(days=days)
-    queries = {
-        "platform_days": (
-            "SELECT day, platform, sum(articles) FROM mentions_daily WHERE day >= CAST(? AS DATE) "
-            "GROUP BY ALL ORDER BY day",
-            [since],
-        ),
-        "topic_mix": (
-            "SELECT platform, topic, sum(articles) FROM mentions_daily WHERE day >= CAST(? AS DATE) GROUP BY ALL",
-            [since],
-        ),
-        "languages": (
-            "SELECT language, count(*) FROM articles_unique WHERE seen_at >= ? GROUP BY ALL ORDER BY 2 DESC",
-            [since],
-        ),
-        "syndicated": (
-            "SELECT left(title, 80), original_kind, copies, array_to_string(copied_by, ', ') "
-            "FROM syndication ORDER BY copies DESC, last_copy_at DESC LIMIT 10",
-            [],
-        ),
-        "failing": (
-            "SELECT name, health, failing_since, last_error FROM feed_health "
-            "WHERE health IN ('failing', 'dead') ORDER BY consecutive_failures DESC",
-            [],
-        ),
-        "alerts": (
-            "SELECT n.sent_at, n.rule, left(coalesce(a.title, n.article_id), 80), n.status, n.attempts "
-            "FROM notifications n LEFT JOIN articles a USING (article_id) "
-            "ORDER BY coalesce(n.sent_at, n.updated_at) DESC LIMIT 20",
-            [],
-        ),
-        "totals": (
-            "SELECT count(*) FILTER (WHERE duplicate_of IS NULL), count(*) FILTER (WHERE duplicate_of IS NOT NULL), "
-            "count(DISTINCT feed_url) FROM articles WHERE fetched_at >= ?",
-            [since],
-        ),
-    }
     with Warehouse(config.warehouse).reader() as con:
-        return {name: con.execute(sql, params).fetchall() for name, (sql, params) in queries.items()}
+        return report_rows(con, since)
 
 
 def render(data: dict[str, list[tuple[Any, ...]]], days: int, generated: datetime) -> str:

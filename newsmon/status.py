@@ -3,42 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-import duckdb
-
-from newsmon.config import Config
-from storage.warehouse import Warehouse
-
-_FEEDS_SQL = """
-SELECT CASE WHEN health = 'ok' THEN health WHEN health = 'never polled' THEN 'NEW' ELSE upper(health) END,
-       name, feed_url, consecutive_failures, failing_since, last_success_at, last_error, next_poll_at,
-       articles_total
-FROM feed_health
-ORDER BY consecutive_failures DESC, failing_since NULLS LAST, feed_url
-"""
-_RUNS_SQL = """
-SELECT run_id, started_at, finished_at, status, feeds_ok, feeds_failed, articles_new, articles_duplicate,
-       links_refused, pages_failed, error
-FROM runs ORDER BY started_at DESC LIMIT 5
-"""
-_NOTIFY_SQL = """
-SELECT rule,
-       CASE WHEN status = 'failed' AND attempts >= ? THEN 'gave up after ' || attempts || ' attempts'
-            WHEN status = 'failed' THEN 'failed, will be retried on the next pass'
-            ELSE status END AS state,
-       count(*), max(last_error), min(created_at)
-FROM notifications WHERE status <> 'sent' GROUP BY ALL ORDER BY rule, state
-"""
+from core.settings import Config
+from storage.connection import Warehouse
+from storage.readmodels import Rows, status_rows
 
 
 def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
-def _feed_lines(con: duckdb.DuckDBPyConnection, configured: set[str]) -> list[str]:
+def _feed_lines(rows: Rows, configured: set[str]) -> list[str]:
     lines = ["Feeds (failing first):"]
-    for health, name, url, failures, since, success, error, next_at, total in con.execute(_FEEDS_SQL).fetchall():
+    for health, name, url, failures, since, success, error, next_at, total in rows:
         if url not in configured:
             continue
         line = f"  {health:<7} {name}  [{url}]  articles {total}, last ok {_when(success)}"
@@ -51,7 +28,7 @@ def _feed_lines(con: duckdb.DuckDBPyConnection, configured: set[str]) -> list[st
     return lines
 
 
-def _run_lines(rows: list[Any]) -> list[str]:
+def _run_lines(rows: Rows) -> list[str]:
     lines = ["Last runs:"]
     for run_id, started, finished, status, ok, failed, new, dup, refused, pages_failed, error in rows:
         line = (
@@ -64,9 +41,9 @@ def _run_lines(rows: list[Any]) -> list[str]:
 
 def render_status(config: Config) -> str:
     with Warehouse(config.warehouse).reader() as con:
-        lines = _feed_lines(con, {f.url for f in config.feeds})
-        lines += ["", *_run_lines(con.execute(_RUNS_SQL).fetchall())]
-        pending = con.execute(_NOTIFY_SQL, [config.notifications.max_attempts]).fetchall()
+        feeds, runs, pending = status_rows(con, config.notifications.max_attempts)
+    lines = _feed_lines(feeds, {f.url for f in config.feeds})
+    lines += ["", *_run_lines(runs)]
     lines += ["", "Notifications not yet delivered:"]
     lines += [
         f"  {rule}: {count} {state}, oldest queued {_when(since)}" + (f"\n          last error: {err}" if err else "")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from newsmon.records import PassSummary
+from core.records import PassSummary
 
 _LIST_LIMIT = 10
 

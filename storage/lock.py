@@ -13,18 +13,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-
-class LockTimeout(Exception):
-    """Another pass kept the warehouse longer than we were willing to wait."""
+from core.errors import LockTimeout
+from storage.connection import lock_path
 
 
 @contextmanager
 def pass_lock(warehouse: Path, wait_seconds: float, on_wait: Callable[[str], None]) -> Iterator[None]:
-    lock_path = warehouse.with_name(warehouse.name + ".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    lock_file = lock_path(warehouse)
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        _acquire(fd, lock_path, wait_seconds, on_wait)
+        _acquire(fd, lock_file, wait_seconds, on_wait)
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         yield
@@ -32,7 +31,7 @@ def pass_lock(warehouse: Path, wait_seconds: float, on_wait: Callable[[str], Non
         os.close(fd)  # closing releases the lock
 
 
-def _acquire(fd: int, lock_path: Path, wait_seconds: float, on_wait: Callable[[str], None]) -> None:
+def _acquire(fd: int, lock_file: Path, wait_seconds: float, on_wait: Callable[[str], None]) -> None:
     deadline = time.monotonic() + wait_seconds
     announced = False
     while True:
@@ -41,11 +40,11 @@ def _acquire(fd: int, lock_path: Path, wait_seconds: float, on_wait: Callable[[s
             return
         except BlockingIOError:
             if not announced:
-                holder = lock_path.read_text(encoding="ascii", errors="replace").strip() or "?"
-                on_wait(f"another newsmon pass (pid {holder}) is writing {lock_path.stem}; waiting for it to finish")
+                holder = lock_file.read_text(encoding="ascii", errors="replace").strip() or "?"
+                on_wait(f"another newsmon pass (pid {holder}) is writing {lock_file.stem}; waiting for it to finish")
                 announced = True
             if time.monotonic() > deadline:
                 raise LockTimeout(
-                    f"another newsmon pass held {lock_path} for more than {wait_seconds:g} s; try again later"
+                    f"another newsmon pass held {lock_file} for more than {wait_seconds:g} s; try again later"
                 ) from None
             time.sleep(0.25)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsmon.records import Fingerprint
+from core.records import Fingerprint
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (

@@ -1,21 +1,18 @@
-"""What many tests (and bench/) need the same way: a config for a loopback pass, a read-only query, a free
-port, a real Prefect server."""
+"""What many tests need the same way: a config for a loopback pass, a read-only query; the free port and
+real Prefect server helpers live in newsmon.prefect_server (bench/ uses them too) and are re-exported here."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import yaml
+
+from newsmon.prefect_server import free_port, wait_for
+from newsmon.prefect_server import standalone_server as prefect_server
+
+__all__ = ["LOOPBACK", "free_port", "prefect_server", "query", "wait_for", "write_config"]
 
 LOOPBACK = {"allow_hosts": ["127.0.0.1"], "retries": 0}
 
@@ -38,48 +35,3 @@ def query(folder: Path, sql: str) -> list[tuple[Any, ...]]:
         return con.execute(sql).fetchall()
     finally:
         con.close()
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on (now)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_for(url: str, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"{url} did not answer within {seconds} s")
-
-
-@contextlib.contextmanager
-def prefect_server(home: Path, log: Path | None = None) -> Iterator[dict[str, str]]:
-    """A real `prefect server start` on loopback with its own PREFECT_HOME; yields the environment that
-    points Prefect commands and `newsmon run` at it."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(home),
-        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_SERVER_API_PORT": str(port),
-    }
-    command = [str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1"]
-    with contextlib.ExitStack() as stack:
-        output = stack.enter_context(log.open("w")) if log else subprocess.DEVNULL
-        server = subprocess.Popen(
-            [*command, "--port", str(port)], env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        try:
-            wait_for(f"{env['PREFECT_API_URL']}/health", 120)
-            yield env
-        finally:
-            server.terminate()
-            server.wait(timeout=30)

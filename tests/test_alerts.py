@@ -7,12 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from alerts.keywords import KeywordError, compile_keyword
-from alerts.messages import DigestItem, digest
+from alerts.keywords import compile_keyword
+from alerts.messages import digest
 from alerts.rules import CompiledRule
 from alerts.spikes import find_spikes
-from newsmon.config import AlertRule
-from newsmon.records import Article
+from core.errors import KeywordError
+from core.records import Article, DigestItem
+from core.settings import AlertRule
 
 ARTICLE = Article(
     article_id="a1",

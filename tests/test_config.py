@@ -12,7 +12,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsmon.config import ConfigError, load_config, parse_config
+from core.errors import ConfigError
+from newsmon.config import load_config, parse_config
 from newsmon.resources import bundled_seeds_dir
 
 GOOD = """

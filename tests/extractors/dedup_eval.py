@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import combinations, pairwise
 
+from core.records import SeedDocument
 from extractors.clean import clean_text
-from extractors.seeds import SeedDocument, parse_seed
+from extractors.seeds import parse_seed
 from newsmon.resources import bundled_seeds_dir, sample_site_dir
 from tests.conftest import DATA
 

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
+from core.errors import TaxonomyError
 from extractors.classify import Classifier, classifier_for
 from extractors.seeds import parse_seed
-from extractors.taxonomy import TaxonomyError, parse_taxonomy
+from extractors.taxonomy import parse_taxonomy
 from newsmon.resources import bundled_seeds_dir, bundled_taxonomy_file
 from tests.conftest import DATA
 

@@ -10,7 +10,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from extractors.clean import clean_text, fold_for_matching, normalize_text
+from core.text import fold_for_matching
+from extractors.clean import clean_text, normalize_text
 from extractors.seeds import parse_seed
 from newsmon.resources import bundled_seeds_dir
 from tests.conftest import DATA

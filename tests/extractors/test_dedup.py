@@ -9,10 +9,10 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.records import Article
 from extractors import dedup
 from extractors.dedup import Candidate, best_original, content_hash, fingerprint, judge, shingle_hashes
 from flows.dedupe import catch_up, mark_duplicates
-from newsmon.records import Article
 from storage.lsh import LshIndex
 from storage.warehouse import Warehouse
 from tests.extractors.dedup_eval import edited_variant, evaluation_set, excerpt_variant, seeds

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import yaml
 
+from core.records import Article, FeedEntry
 from extractors.article import TextLimits, build_article
 from extractors.clean import clean_text
 from extractors.pages import extract_page
-from newsmon.records import Article, FeedEntry
 from newsmon.resources import sample_site_dir
 from tests.conftest import DATA
 

@@ -14,7 +14,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from flows.http import FetchError, HttpFetcher, HttpPolicy, parse_retry_after
+from core.errors import FetchError
+from core.settings import HttpPolicy
+from flows.http import HttpFetcher, parse_retry_after
 from tests.helpers import free_port
 
 LOCAL = HttpPolicy(allow_hosts=("127.0.0.1",), retries=2, backoff_seconds=0.05, deadline_seconds=3, read_timeout=2)

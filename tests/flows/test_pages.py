@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 import pytest
 from pytest_httpserver import HTTPServer
 
+from core.records import Article, FeedEntry
+from core.settings import HttpPolicy
 from extractors.article import TextLimits
 from extractors.urls import canonical_url
 from flows.extraction import Job, LocalProcesses, Pending, Processed, ProcessSettings, process_job
-from flows.http import HttpFetcher, HttpPolicy
+from flows.http import HttpFetcher
 from flows.pages import fetch_and_extract
-from newsmon.records import Article, FeedEntry
 from newsmon.resources import bundled_taxonomy_file, sample_site_dir
 
 ARTICLES = sample_site_dir() / "articles"

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from flows.monitor import monitor_pass
 from newsmon.demo import SiteServer, WebhookReceiver, demo_feeds, running, serve_site
+from newsmon.flow import monitor_pass
 from tests import helpers
 from tests.helpers import free_port, query
 

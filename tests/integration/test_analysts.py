@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.monitor import monitor_pass
 from newsmon.demo import demo_feeds, serve_site
+from newsmon.flow import monitor_pass
 from tests.helpers import write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]

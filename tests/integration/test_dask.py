@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from distributed import Client, LocalCluster, get_task_stream
 
-from flows.monitor import monitor_pass
 from newsmon.demo import SiteServer, demo_feeds, serve_site
+from newsmon.flow import monitor_pass
 from tests.helpers import free_port, query
 from tests.helpers import write_config as write_loopback_config
 

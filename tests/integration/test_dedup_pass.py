@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.monitor import monitor_pass
 from newsmon.demo import serve_site
+from newsmon.flow import monitor_pass
 from tests.conftest import DATA
 from tests.extractors.dedup_eval import (
     a_paragraph,

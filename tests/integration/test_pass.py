@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flows.monitor import monitor_pass
 from newsmon.demo import SiteServer, demo_feeds, serve_site
+from newsmon.flow import monitor_pass
 from tests import helpers
 from tests.helpers import query
 

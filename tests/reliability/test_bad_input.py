@@ -13,13 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.records import Article, FeedEntry, LinkEvent
 from extractors.article import TextLimits, build_article
 from extractors.feeds import parse_feed
 from extractors.pages import extract_page
 from extractors.urls import canonical_url
-from flows.monitor import monitor_pass
 from newsmon.demo import serve_site
-from newsmon.records import Article, FeedEntry, LinkEvent
+from newsmon.flow import monitor_pass
 from tests.conftest import DATA
 from tests.helpers import write_config
 

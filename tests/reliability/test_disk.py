@@ -14,9 +14,10 @@ WRITE_UNDER_A_FILE_SIZE_LIMIT = textwrap.dedent(
     """
     import resource, signal, sys
     from datetime import UTC, datetime
-    from newsmon.records import Article
+    from core.records import Article
     from storage import warehouse as wh
-    from storage.warehouse import Warehouse, WarehouseError
+    from core.errors import WarehouseError
+    from storage.warehouse import Warehouse
 
     path = sys.argv[1]
     limit = int(sys.argv[2])

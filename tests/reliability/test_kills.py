@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.monitor import monitor_pass
 from newsmon.demo import SiteServer, WebhookReceiver, demo_feeds, running, serve_site
+from newsmon.flow import monitor_pass
 from tests import helpers
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]

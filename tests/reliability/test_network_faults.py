@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.monitor import monitor_pass
+from newsmon.flow import monitor_pass
 from tests.helpers import free_port, write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
 
-from flows.monitor import monitor_pass
+from newsmon.flow import monitor_pass
 from tests.helpers import write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]

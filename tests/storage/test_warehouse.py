@@ -9,11 +9,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.errors import WarehouseError
+from core.records import Article, FeedPoll, LinkEvent, Mention
 from extractors.seeds import parse_seed
-from newsmon.records import Article, FeedPoll, LinkEvent, Mention
 from storage import warehouse as wh
 from storage.schema import LATEST_VERSION, MIGRATIONS
-from storage.warehouse import Warehouse, WarehouseError
+from storage.warehouse import Warehouse
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 ARTICLE = Article(

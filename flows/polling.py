@@ -8,21 +8,13 @@ consecutive failures (permanent errors count double) up to a cap, and a feed is 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from newsmon.records import ErrorKind
+from core.records import ErrorKind
+from core.settings import PollingPolicy
 
 _MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*(\d+)", re.IGNORECASE)
 _NO_CACHE = re.compile(r"(?:^|[,\s])(no-cache|no-store)\b", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class PollingPolicy:
-    min_interval_seconds: float = 0.0
-    max_interval_seconds: float = 24 * 3600.0
-    backoff_step_seconds: float = 15 * 60.0
-    backoff_cap_seconds: float = 24 * 3600.0
 
 
 def cache_max_age(cache_control: str | None) -> int | None:

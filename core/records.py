@@ -1,7 +1,8 @@
 """The frozen records handed from one stage to the next, and the closed vocabularies they use.
 
-Stages: flows (fetch) -> extractors (parse, extract, clean, detect, classify) -> storage (load).
-Each hand-off is one of these dataclasses; nothing else crosses a stage boundary.
+Stages: flows (fetch) -> extractors (parse, extract, clean, detect, classify) -> storage (load) -> alerts.
+Each hand-off is one of these dataclasses; nothing else crosses a stage boundary. Part of the ground floor
+(`core`): imports nothing of ours.
 """
 
 from __future__ import annotations
@@ -17,6 +18,16 @@ FeedOutcome = Literal["ok", "unchanged", "failed", "skipped"]
 LinkOutcome = Literal["refused", "page_failed", "too_short", "invalid_url", "over_limit"]
 # Link outcomes after which the entry is never tried again (the rest are retried on the next pass).
 PERMANENT_LINK_OUTCOMES: frozenset[str] = frozenset({"too_short", "invalid_url"})
+
+# Document ids in the near-duplicate index and the notification outbox: '<kind>:<id>'.
+SEED_PREFIX = "seed:"
+ARTICLE_PREFIX = "article:"
+SPIKE_PREFIX = "spike:"
+
+
+def public_id(doc_id: str) -> str:
+    """'seed:000_…' -> '000_…', 'article:ab12…' -> 'ab12…' (what `duplicate_of` holds)."""
+    return doc_id.split(":", 1)[1]
 
 
 @dataclass(frozen=True)
@@ -174,3 +185,44 @@ class PassSummary:
     new_by_topic: tuple[tuple[str, int], ...] = ()
     failed_feeds: tuple[tuple[str, str], ...] = ()
     refused_links: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What the warehouse remembers about a feed between passes (storage -> flows)."""
+
+    feed_url: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    next_poll_at: datetime | None
+    consecutive_failures: int
+
+
+@dataclass(frozen=True)
+class SeedDocument:
+    """One document of the seed corpus, cleaned like a page (extractors.seeds -> storage)."""
+
+    seed_id: str
+    title: str
+    text: str
+    language: str
+    fingerprint: Fingerprint
+
+    @property
+    def content_hash(self) -> str:
+        return self.fingerprint.content_hash
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """An article as an alert digest shows it (storage -> alerts)."""
+
+    article_id: str
+    title: str
+    url: str
+    source: str
+    language: str
+    platforms: tuple[str, ...]
+    topics: tuple[str, ...]
+    duplicate_of: str | None = None

@@ -1,0 +1,100 @@
+"""The typed configuration and policies (config `network:`, `polling:`, `pipeline:`, `alerts:`, …).
+
+Plain frozen dataclasses with safe defaults; no YAML here (newsmon.config reads and validates the file).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class HttpPolicy:
+    """Network settings (config `network:`), all with safe defaults."""
+
+    allow_hosts: tuple[str, ...] = ()
+    user_agent: str = "newsmon/0.1 (news monitoring; +https://github.com/newsmon/newsmon)"
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    deadline_seconds: float = 60.0
+    max_feed_bytes: int = 10 * 1024 * 1024
+    max_page_bytes: int = 5 * 1024 * 1024
+    max_redirects: int = 5
+    retries: int = 2
+    backoff_seconds: float = 0.5
+    retry_after_cap_seconds: float = 10.0
+    per_host_concurrency: int = 4
+    per_host_min_interval: float = 0.0
+    max_connections: int = 32
+
+
+@dataclass(frozen=True)
+class PollingPolicy:
+    """When feeds are polled again (config `polling:`); see flows.polling."""
+
+    min_interval_seconds: float = 0.0
+    max_interval_seconds: float = 24 * 3600.0
+    backoff_step_seconds: float = 15 * 60.0
+    backoff_cap_seconds: float = 24 * 3600.0
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    url: str
+    name: str
+
+
+@dataclass(frozen=True)
+class SpikeSettings:
+    """Notify when a platform's originals on the current day exceed mean + sigma x stdev of the days before."""
+
+    days: int = 14
+    sigma: float = 3.0
+    min_mentions: int = 5
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    name: str
+    platforms: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    include_duplicates: bool = False
+    notify: tuple[str, ...] = ()
+    max_per_message: int = 20
+    spike: SpikeSettings | None = None
+
+
+@dataclass(frozen=True)
+class NotificationSettings:
+    max_attempts: int = 5  # after this many failed deliveries a notification stays 'failed' (given up)
+    timeout_seconds: float = 15.0
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    batch_size: int = 100
+    max_entries_per_feed: int = 200
+    min_text_chars: int = 20
+    max_text_chars: int = 100_000
+    extract_workers: int = 0  # 0: one per CPU core
+    fetch_pages: bool = True  # False: store entries from their feed text only (paywalled sites, tests)
+    dask_address: str | None = None  # tcp://scheduler:8786: extract on that Dask cluster, not local processes
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    warehouse: Path
+    seeds: Path
+    taxonomy: Path | None
+    network: HttpPolicy
+    polling: PollingPolicy
+    pipeline: PipelineSettings
+    feeds: tuple[FeedConfig, ...]
+    alerts: tuple[AlertRule, ...] = field(default=())
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
+    # (name, YAML text) of the bundled taxonomy and the user's `taxonomy:` file, merged in this order.
+    taxonomy_sources: tuple[tuple[str, str], ...] = ()

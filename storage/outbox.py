@@ -1,0 +1,101 @@
+"""The notification outbox (alert matches waiting for delivery) and the spikes it announces."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from core.records import SPIKE_PREFIX, DigestItem
+from storage.connection import Connection, insert_rows
+from storage.tables import DIGEST_SQL, NOTIFICATION_COLUMNS, SPIKE_COLUMNS, digest_item
+
+
+@dataclass(frozen=True)
+class DueNotification:
+    """An outbox row to deliver, with the article as the digest shows it."""
+
+    rule: str
+    channel: str
+    attempts: int
+    item: DigestItem
+
+    @property
+    def article_id(self) -> str:
+        return self.item.article_id
+
+
+def enqueue_notifications(con: Connection, keys: Sequence[tuple[str, str, str]], run_id: str, now: datetime) -> int:
+    """Outbox rows ('pending') for (rule, article_id, channel) keys not queued before. Returns how many."""
+    before = con.execute("SELECT count(*) FROM notifications").fetchone()
+    rows = [(rule, article, channel, "pending", 0, now, now, run_id) for rule, article, channel in keys]
+    insert_rows(con, "notifications", NOTIFICATION_COLUMNS, rows, skip_existing=True)
+    after = con.execute("SELECT count(*) FROM notifications").fetchone()
+    return int(after[0]) - int(before[0]) if after and before else 0
+
+
+def due_notifications(con: Connection, max_attempts: int) -> list[DueNotification]:
+    """Pending rows and failed rows still under the attempt cap, with what the digest shows, oldest first."""
+    rows = con.execute(
+        f"""SELECT n.rule, n.channel, n.attempts, {", ".join(DIGEST_SQL.values())}
+           FROM notifications n LEFT JOIN articles a USING (article_id)
+           WHERE n.status = 'pending' OR (n.status = 'failed' AND n.attempts < ?)
+           ORDER BY n.created_at, n.rule, n.channel, a.seq NULLS LAST, n.article_id""",
+        [max_attempts],
+    ).fetchall()
+    return [DueNotification(r[0], r[1], r[2], digest_item(r[3:])) for r in rows]
+
+
+def record_delivery(con: Connection, keys: Sequence[tuple[str, str, str]], error: str | None, now: datetime) -> None:
+    """Mark outbox rows sent (error None) or failed with the error; attempts count either way."""
+    for rule, article, channel in keys:
+        con.execute(
+            """UPDATE notifications SET status = ?, attempts = attempts + 1, last_error = ?, updated_at = ?,
+                   sent_at = CASE WHEN ? THEN ? ELSE sent_at END
+               WHERE rule = ? AND article_id = ? AND channel = ?""",
+            ["sent" if error is None else "failed", error, now, error is None, now, rule, article, channel],
+        )
+
+
+def daily_platform_counts(con: Connection, since: datetime) -> dict[str, dict[date, int]]:
+    """Originals per platform per UTC day (by fetch time) since `since`."""
+    rows = con.execute(
+        """SELECT platform, CAST(timezone('UTC', fetched_at) AS DATE) AS day, count(*)
+           FROM articles, unnest(platforms) AS p(platform)
+           WHERE duplicate_of IS NULL AND fetched_at >= ? GROUP BY ALL""",
+        [since],
+    ).fetchall()
+    counts: dict[str, dict[date, int]] = {}
+    for platform, day, count in rows:
+        counts.setdefault(platform, {})[day] = int(count)
+    return counts
+
+
+def record_spike(
+    con: Connection,
+    rule: str,
+    platform: str,
+    day: date,
+    count: int,
+    mean: float,
+    stdev: float,
+    now: datetime,
+) -> bool:
+    """Remember a spike once per (rule, platform, day). Returns False when it was already recorded."""
+    existing = con.execute(
+        "SELECT 1 FROM spikes WHERE rule = ? AND platform = ? AND day = ?", [rule, platform, day]
+    ).fetchone()
+    if existing:
+        return False
+    insert_rows(con, "spikes", SPIKE_COLUMNS, [(rule, platform, day, count, mean, stdev, now)])
+    return True
+
+
+def spike_details(con: Connection, rule: str, key: str) -> tuple[str, date, int, float, float] | None:
+    """(platform, day, count, mean, stdev) for an outbox key 'spike:<platform>:<day>'."""
+    platform, _, day = key.removeprefix(SPIKE_PREFIX).rpartition(":")
+    row = con.execute(
+        "SELECT platform, day, count, mean, stdev FROM spikes WHERE rule = ? AND platform = ? AND day = ?",
+        [rule, platform, day],
+    ).fetchone()
+    return (row[0], row[1], int(row[2]), float(row[3]), float(row[4])) if row else None
