@@ -51,12 +51,16 @@ class WarehouseMissing(WarehouseError, PermanentError):
     """The warehouse file does not exist yet: run a pass first."""
 
 
+class WarehouseNeedsMigration(WarehouseError, PermanentError):
+    """The warehouse is a single-file DuckDB database of an earlier release: run `newsmon migrate` once."""
+
+
 class WarehouseVersionError(WarehouseError, PermanentError):
     """The warehouse was written by a newer newsmon: upgrade newsmon."""
 
 
 class LockTimeout(TransientError):
-    """Another pass kept the warehouse longer than we were willing to wait."""
+    """Another writer kept the warehouse's write lock longer than we were willing to wait."""
 
 
 class AddressRefused(PermanentError):

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from pathlib import Path
 
 from core.records import ARTICLE_PREFIX, SEED_PREFIX, Article, public_id
+from core.settings import WarehouseSettings
 from extractors.dedup import PARAMETERS, U64, Candidate, best_original, fingerprint, shingle_hashes
 from storage import warehouse as wh
 from storage.lsh import IndexedDoc, LshIndex
@@ -21,7 +21,7 @@ CATCH_UP_CHUNK = 1000
 _BATCH_AGE = 1 << 62  # batch articles are younger than everything indexed
 
 
-def open_index(warehouse: Path) -> LshIndex:
+def open_index(warehouse: WarehouseSettings) -> LshIndex:
     return LshIndex(index_path(warehouse), PARAMETERS)
 
 

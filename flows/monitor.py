@@ -10,6 +10,7 @@ flight and the next pass picks those entries up again (they are not stored yet).
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import uuid
 from collections import Counter
@@ -38,7 +39,6 @@ from flows.notify import DeliveryReport, deliver_pending, fault_point, queue_mat
 from flows.pages import EntryResult, fetch_and_extract
 from flows.polling import failure_weight, is_due, next_poll_after_failure, next_poll_after_success
 from storage import warehouse as wh
-from storage.lock import pass_lock
 from storage.lsh import LshIndex
 from storage.warehouse import Warehouse
 
@@ -143,15 +143,22 @@ class _Writer:
 @task(name="store-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def store_batch_task(writer: _Writer, articles: Sequence[Article], events: Sequence[LinkEvent]) -> list[Article]:
     """One transaction: keep articles with new canonical URLs, mark duplicates, insert them and queue their
-    alert notifications (the outbox). Then add them to the near-duplicate index. Safe to retry."""
-    with writer.warehouse.transaction() as con:
-        fresh = wh.new_articles(con, articles)
-        marked = mark_duplicates(fresh, writer.index, lambda ids: wh.document_texts(con, ids))
-        high_water = wh.insert_articles(con, writer.run_id, marked, events, datetime.now(UTC))
-        queued = queue_matches(con, writer.rules, marked, writer.run_id)
-        fault_point("in-store-transaction")
-    fault_point("after-store")
-    writer.index.add([(ARTICLE_PREFIX + a.article_id, a.fingerprint) for a in marked if a.fingerprint], high_water)
+    alert notifications (the outbox). Then add them to the near-duplicate index. Safe to retry.
+
+    All of it under the writers' lock: the index first catches up with what other writers stored since
+    (so their articles count as earlier documents), and the check for stored URLs sees every commit."""
+    with writer.warehouse.write_lock():
+        with writer.warehouse.session() as con:
+            catch_up(writer.index, con)
+        with writer.warehouse.transaction() as con:
+            fresh = wh.new_articles(con, articles)
+            marked = mark_duplicates(fresh, writer.index, lambda ids: wh.document_texts(con, ids))
+            high_water = wh.insert_articles(con, writer.run_id, marked, events, datetime.now(UTC))
+            queued = queue_matches(con, writer.rules, marked, writer.run_id)
+            fault_point("in-store-transaction")
+        fault_point("after-store")
+        prints = [(ARTICLE_PREFIX + a.article_id, a.fingerprint) for a in marked if a.fingerprint]
+        writer.index.add(prints, high_water)
     duplicates = sum(1 for a in marked if a.duplicate_of)
     get_run_logger().info(
         "stored %d new articles (%d duplicates), %d link events, %d notifications queued",
@@ -262,7 +269,7 @@ def _prepare(warehouse: Warehouse, config: Config, run_id: str, now: datetime) -
     classifier = classifier_for(config.taxonomy_sources)
     labels = {s.seed_id: classifier.classify(s.title, s.text) for s in seeds}
     with warehouse.transaction() as con:
-        aborted = wh.start_run(con, run_id, _flow_run_id(), now)
+        aborted = wh.start_run(con, run_id, _flow_run_id(), now, warehouse.alive)
         added = wh.load_seeds(con, seeds, now)
         wh.label_seeds(con, {seed: (c.platforms, c.topics) for seed, c in labels.items()})
         for feed in config.feeds:
@@ -277,7 +284,7 @@ def _prepare(warehouse: Warehouse, config: Config, run_id: str, now: datetime) -
 
 
 def _open_index(warehouse: Warehouse) -> LshIndex:
-    index = open_index(warehouse.path)
+    index = open_index(warehouse.settings)
     with warehouse.session() as con:
         added, rebuilt = catch_up(index, con)
     logger = get_run_logger()
@@ -298,12 +305,13 @@ def _flow_run_id() -> str | None:
 
 
 def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
-    """One pass, inside the caller's flow run. Holds the warehouse's pass lock throughout."""
+    """One pass, inside the caller's flow run. Other passes may run at the same time (on this machine or,
+    with a PostgreSQL catalog, others): each batch commits under the writers' lock."""
     logger = get_run_logger()
-    warehouse = Warehouse(config.warehouse)
+    warehouse = Warehouse(config.warehouse, LOCK_WAIT_SECONDS, logger.warning)
     run_id = uuid.uuid4().hex[:12]
     tally = _Tally(feeds_total=len(config.feeds))
-    with pass_lock(config.warehouse, LOCK_WAIT_SECONDS, logger.warning):
+    with contextlib.closing(warehouse), warehouse.pass_running(run_id):
         now = datetime.now(UTC)
         states = _prepare(warehouse, config, run_id, now)
         extraction = extraction_for(config.pipeline.extract_workers, config.pipeline.dask_address, logger.warning)
@@ -358,8 +366,14 @@ def _notify(warehouse: Warehouse, config: Config, run_id: str, tally: _Tally) ->
 
 
 def _finish(warehouse: Warehouse, summary: PassSummary, error: str | None) -> None:
-    with warehouse.transaction() as con:
-        wh.finish_run(con, summary, datetime.now(UTC), error)
+    """Store the summary; then record in the run's row the snapshot that holds everything the pass wrote."""
+    with warehouse.write_lock():
+        with warehouse.transaction() as con:
+            wh.finish_run(con, summary, datetime.now(UTC), error)
+        snapshot = warehouse.last_snapshot
+        if snapshot is not None:
+            with warehouse.transaction() as con:
+                wh.set_run_snapshot(con, summary.run_id, snapshot)
 
 
 def summary_to_dict(summary: PassSummary) -> dict[str, Any]:

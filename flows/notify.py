@@ -143,7 +143,13 @@ def _messages(
 
 
 def deliver_pending(warehouse: Warehouse, config: Config) -> DeliveryReport:
-    """Send every due outbox row of the configured rules and channels; rows of removed rules stay queued."""
+    """Send every due outbox row of the configured rules and channels; rows of removed rules stay queued.
+    One process at a time (the lake's `delivery` lock): two passes never send the same row twice."""
+    with warehouse.exclusive("delivery"):
+        return _deliver_due(warehouse, config)
+
+
+def _deliver_due(warehouse: Warehouse, config: Config) -> DeliveryReport:
     rules = {rule.name: rule for rule in config.alerts}
     channels = {channel.label: channel for rule in config.alerts for channel in map(channel_for, rule.notify)}
     with warehouse.session() as con:

@@ -23,10 +23,12 @@ from core.settings import (
     Config,
     FeedConfig,
     HttpPolicy,
+    MaintenanceSettings,
     NotificationSettings,
     PipelineSettings,
     PollingPolicy,
     SpikeSettings,
+    WarehouseSettings,
 )
 from extractors.classify import classifier_for
 from extractors.language import normalize_language_tag
@@ -270,8 +272,67 @@ def _notifications(reader: _Reader, raw: Any) -> NotificationSettings:
     return _dataclass_from(reader, NotificationSettings, raw, "notifications", converters)
 
 
+_WAREHOUSE_KEYS = {"path", "catalog", "data_path", "local_dir"}
+_LOCAL_DEFAULT = ".newsmon-local"  # this machine's derived files, next to the config (PostgreSQL catalog)
+_LITERAL_PASSWORD = re.compile(r"(?:^|\s)password\s*=\s*(?!\$\{)", re.IGNORECASE)
+
+
+def _warehouse(reader: _Reader, raw: Any) -> WarehouseSettings:
+    """`warehouse: PATH` (a folder: SQLite catalog + data files) or a mapping: `path`, or `catalog` (a
+    PostgreSQL connection string) + `data_path` (shared by every machine) + optional `local_dir`."""
+    if raw is None:
+        raise reader.fail("warehouse", "missing: the warehouse folder to write, e.g. data/newsmon")
+    if isinstance(raw, str):
+        return WarehouseSettings.embedded(reader.local_path(raw, "warehouse"))
+    section = reader.mapping(raw, "warehouse", _WAREHOUSE_KEYS)
+    if "path" in section:
+        extra = sorted(set(section) - {"path"})
+        if extra:
+            raise reader.fail(f"warehouse.{extra[0]}", "goes with warehouse.catalog, not with warehouse.path")
+        return WarehouseSettings.embedded(reader.local_path(section["path"], "warehouse.path"))
+    if "catalog" not in section:
+        raise reader.fail("warehouse", "give either path (a local folder) or catalog + data_path (PostgreSQL)")
+    dsn = _postgres_dsn(reader, section["catalog"])
+    if "data_path" not in section:
+        raise reader.fail("warehouse.data_path", "missing: the data folder every writer and reader can reach")
+    data = reader.text(section["data_path"], "warehouse.data_path")
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", data):
+        raise reader.fail(
+            "warehouse.data_path",
+            f"{data!r}: object storage needs DuckDB's httpfs extension, which no package ships for this DuckDB "
+            "version (nothing is downloaded at run time); use a shared filesystem path (NFS, SMB, a mount)",
+        )
+    local = section.get("local_dir", _LOCAL_DEFAULT)
+    return WarehouseSettings.postgres(
+        dsn, str(reader.local_path(data, "warehouse.data_path")), reader.local_path(local, "warehouse.local_dir")
+    )
+
+
+def _postgres_dsn(reader: _Reader, value: Any) -> str:
+    text = reader.text(value, "warehouse.catalog")
+    kind, _, dsn = text.partition(":")
+    if kind != "postgres" or not dsn.strip():
+        raise reader.fail(
+            "warehouse.catalog",
+            f"{text!r:.80} is not 'postgres:<libpq connection string>', e.g. "
+            "'postgres:host=db.internal dbname=newsmon user=newsmon'",
+        )
+    if _LITERAL_PASSWORD.search(dsn):
+        raise reader.fail(
+            "warehouse.catalog",
+            "a password written in the config: set PGPASSWORD (or ~/.pgpass), or write password=${ENV_VAR}",
+        )
+    return _expand_env(dsn.strip(), "warehouse.catalog", reader)
+
+
+def _maintenance(reader: _Reader, raw: Any) -> MaintenanceSettings:
+    converters: dict[str, Callable[[Any, str], Any]] = {"keep_snapshots_days": lambda v, k: reader.number(v, k, 0)}
+    return _dataclass_from(reader, MaintenanceSettings, raw, "maintenance", converters)
+
+
 _TOP_LEVEL = {
     "warehouse",
+    "maintenance",
     "seeds",
     "taxonomy",
     "network",
@@ -292,11 +353,9 @@ def parse_config(text: str, path: Path) -> Config:
         where = f"line {mark.line + 1}" if mark is not None else "(document)"
         raise ConfigError(f"{path}: {where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
     top = reader.mapping(raw, "", _TOP_LEVEL)
-    if "warehouse" not in top:
-        raise reader.fail("warehouse", "missing: the DuckDB file to write, e.g. data/newsmon.duckdb")
     return Config(
         path=path,
-        warehouse=reader.local_path(top["warehouse"], "warehouse"),
+        warehouse=_warehouse(reader, top.get("warehouse")),
         seeds=reader.local_path(top["seeds"], "seeds") if "seeds" in top else bundled_seeds_dir(),
         taxonomy=reader.local_path(top["taxonomy"], "taxonomy") if "taxonomy" in top else None,
         network=_network(reader, top.get("network")),
@@ -305,6 +364,7 @@ def parse_config(text: str, path: Path) -> Config:
         feeds=_feeds(reader, top.get("feeds")),
         alerts=_alerts(reader, top.get("alerts")),
         notifications=_notifications(reader, top.get("notifications")),
+        maintenance=_maintenance(reader, top.get("maintenance")),
     )
 
 

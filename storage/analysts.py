@@ -18,17 +18,23 @@ from typing import Any, Literal, TextIO
 
 import duckdb
 
-from storage.lake import LAKE, LakeError, LakeLocation, attach, extension_directory, sql_string
+from core.errors import PermanentError, WarehouseMissing
+from core.settings import WarehouseSettings
+from storage.lake import LAKE, attach, attach_sql, extension_directory, lake_exists, sql_string
 
 OutputFormat = Literal["table", "csv", "json"]
 OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("table", "csv", "json")
 
 
-class QueryError(Exception):
+class ShellUnavailable(PermanentError):
+    """The DuckDB shell package is missing or does not match the engine's version."""
+
+
+class QueryError(PermanentError):
     """The query failed (a typo, an unknown column, a write on the read-only lake): the message says why."""
 
 
-def read_only_connection(location: LakeLocation, snapshot: int | None = None) -> duckdb.DuckDBPyConnection:
+def read_only_connection(location: WarehouseSettings, snapshot: int | None = None) -> duckdb.DuckDBPyConnection:
     """The lake attached read-only as `lake` (the default database), optionally as of a snapshot."""
     return attach(location, read_only=True, snapshot=snapshot)
 
@@ -75,27 +81,29 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
-def shell_command(location: LakeLocation, snapshot: int | None = None) -> list[str]:
+def shell_command(location: WarehouseSettings, snapshot: int | None = None) -> list[str]:
     """argv of the real DuckDB shell (package duckdb-cli, the engine's exact version) with the lake
     attached read-only as `lake` and in use."""
     version = duckdb.__version__
     try:
         cli_version = metadata.version("duckdb-cli")
     except metadata.PackageNotFoundError as exc:
-        raise LakeError(f"the duckdb-cli package is not installed: pip install duckdb-cli=={version}") from exc
+        raise ShellUnavailable(f"the duckdb-cli package is not installed: pip install duckdb-cli=={version}") from exc
     if cli_version != version:
-        raise LakeError(f"duckdb-cli {cli_version} does not match the DuckDB engine {version}: install {version}")
+        raise ShellUnavailable(
+            f"duckdb-cli {cli_version} does not match the DuckDB engine {version}: install {version}"
+        )
     spec = importlib.util.find_spec("duckdb_cli")
     binary = Path(spec.origin).parent / "duckdb" if spec and spec.origin else Path("duckdb_cli/duckdb")
     if not binary.is_file():
-        raise LakeError(f"{binary} is missing: reinstall duckdb-cli=={version}")
-    if not location.exists():
-        raise LakeError(f"no warehouse at {location.describe()} yet: run `newsmon run` first")
+        raise ShellUnavailable(f"{binary} is missing: reinstall duckdb-cli=={version}")
+    if not lake_exists(location):
+        raise WarehouseMissing(f"warehouse {location.describe()} does not exist yet: run `newsmon run` first")
     setup = "; ".join(
         [
             f"SET extension_directory = {sql_string(str(extension_directory()))}",
             "SET autoinstall_known_extensions = false",
-            location.attach_sql(LAKE, read_only=True, snapshot=snapshot),
+            attach_sql(location, LAKE, read_only=True, snapshot=snapshot),
             f"USE {LAKE}",
         ]
     )

@@ -26,20 +26,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
-from storage.lake import LakeLocation
+from core.errors import LockTimeout
+from core.settings import WarehouseSettings
 
-_WRITE_KEY = (0x6E6D, 1)  # ('nm', 1): the lake's write lock
+_LOCK_CLASS = 0x6E6D  # ('nm', crc32(name)): the lake's named locks, e.g. 'writer'
 _PASS_CLASS = 0x6E70  # ('np', crc32(run_id)): one per running pass
 _POLL_SECONDS = 0.05
 
 
-class LockTimeout(Exception):
-    """Another writer held the lake longer than we were willing to wait."""
-
-
 class Coordinator(Protocol):
-    def write(self) -> contextlib.AbstractContextManager[None]:
-        """Exclusive: held around one write transaction (and the index update that follows it)."""
+    def hold(self, name: str) -> contextlib.AbstractContextManager[None]:
+        """Exclusive, across processes (and machines, for PostgreSQL): `writer` is held around each write
+        transaction and the index update after it; `delivery` around sending notifications."""
 
     def pass_running(self, run_id: str) -> contextlib.AbstractContextManager[None]:
         """Held for the whole of a pass: tells other writers this pass is alive."""
@@ -50,7 +48,7 @@ class Coordinator(Protocol):
     def close(self) -> None: ...
 
 
-def coordinator_for(location: LakeLocation, wait_seconds: float, on_wait: Callable[[str], None]) -> Coordinator:
+def coordinator_for(location: WarehouseSettings, wait_seconds: float, on_wait: Callable[[str], None]) -> Coordinator:
     if location.kind == "postgres":
         return PostgresCoordinator(location.catalog, wait_seconds, on_wait)
     return FileCoordinator(location.local_dir, wait_seconds, on_wait)
@@ -65,8 +63,8 @@ class FileCoordinator:
         self.on_wait = on_wait
 
     @contextmanager
-    def write(self) -> Iterator[None]:
-        with self._flock(self.folder / "writer.lock", "the warehouse's write lock", self.wait_seconds):
+    def hold(self, name: str) -> Iterator[None]:
+        with self._flock(self.folder / f"{name}.lock", f"the warehouse's {name} lock", self.wait_seconds):
             yield
 
     @contextmanager
@@ -142,7 +140,8 @@ class PostgresCoordinator:
         self.wait_seconds = wait_seconds
         self.on_wait = on_wait
         self._con = psycopg.connect(dsn, autocommit=True, application_name="newsmon")
-        self._local = threading.Lock()  # advisory locks are re-entrant per session: threads take turns here
+        # advisory locks are re-entrant per session: this process's threads take turns here first
+        self._local: dict[str, threading.Lock] = {}
 
     def _try(self, key: tuple[int, int]) -> bool:
         row = self._con.execute("SELECT pg_try_advisory_lock(%s, %s)", key).fetchone()
@@ -152,21 +151,24 @@ class PostgresCoordinator:
         self._con.execute("SELECT pg_advisory_unlock(%s, %s)", key)
 
     @contextmanager
-    def write(self) -> Iterator[None]:
-        if not self._local.acquire(timeout=self.wait_seconds):
-            raise LockTimeout(f"another thread held the warehouse's write lock for more than {self.wait_seconds:g} s")
+    def hold(self, name: str) -> Iterator[None]:
+        what = f"the warehouse's {name} lock"
+        local = self._local.setdefault(name, threading.Lock())
+        if not local.acquire(timeout=self.wait_seconds):
+            raise LockTimeout(f"another thread held {what} for more than {self.wait_seconds:g} s")
+        key = (_LOCK_CLASS, _number(name))
         try:
-            _wait_for(lambda: self._try(_WRITE_KEY), "the warehouse's write lock", self.wait_seconds, self.on_wait)
+            _wait_for(lambda: self._try(key), what, self.wait_seconds, self.on_wait)
             try:
                 yield
             finally:
-                self._unlock(_WRITE_KEY)
+                self._unlock(key)
         finally:
-            self._local.release()
+            local.release()
 
     @contextmanager
     def pass_running(self, run_id: str) -> Iterator[None]:
-        key = (_PASS_CLASS, _pass_number(run_id))
+        key = (_PASS_CLASS, _number(run_id))
         if not self._try(key):
             raise LockTimeout(f"pass {run_id} is already running elsewhere")
         try:
@@ -175,7 +177,7 @@ class PostgresCoordinator:
             self._unlock(key)
 
     def alive(self, run_ids: Iterable[str]) -> set[str]:
-        numbers = {_pass_number(r): r for r in run_ids}
+        numbers = {_number(r): r for r in run_ids}
         if not numbers:
             return set()
         rows = self._con.execute(
@@ -189,5 +191,5 @@ class PostgresCoordinator:
         self._con.close()
 
 
-def _pass_number(run_id: str) -> int:
-    return zlib.crc32(run_id.encode()) & 0x7FFFFFFF
+def _number(name: str) -> int:
+    return zlib.crc32(name.encode()) & 0x7FFFFFFF

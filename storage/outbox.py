@@ -27,11 +27,8 @@ class DueNotification:
 
 def enqueue_notifications(con: Connection, keys: Sequence[tuple[str, str, str]], run_id: str, now: datetime) -> int:
     """Outbox rows ('pending') for (rule, article_id, channel) keys not queued before. Returns how many."""
-    before = con.execute("SELECT count(*) FROM notifications").fetchone()
     rows = [(rule, article, channel, "pending", 0, now, now, run_id) for rule, article, channel in keys]
-    insert_rows(con, "notifications", NOTIFICATION_COLUMNS, rows, skip_existing=True)
-    after = con.execute("SELECT count(*) FROM notifications").fetchone()
-    return int(after[0]) - int(before[0]) if after and before else 0
+    return insert_rows(con, "notifications", NOTIFICATION_COLUMNS, rows, unique_by=("rule", "article_id", "channel"))
 
 
 def due_notifications(con: Connection, max_attempts: int) -> list[DueNotification]:

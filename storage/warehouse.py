@@ -1,6 +1,7 @@
 """The warehouse facade: one import for everything the pipeline reads and writes.
 
-The code lives by concern: storage.connection (file, migrations, transactions, sidecar paths),
+The code lives by concern: storage.connection (the lake, migrations, transactions under the writers'
+lock, sidecar paths), storage.lake (attaching it), storage.coordination (writers' locks),
 storage.articles, storage.feeds (feeds and runs), storage.outbox (notifications and spikes) and
 storage.readmodels (status, report, export, demo queries); storage.tables holds the column lists.
 """
@@ -23,13 +24,13 @@ from storage.connection import (
     Warehouse,
     index_path,
     insert_rows,
-    lock_path,
 )
 from storage.feeds import (
     feed_states,
     finish_run,
     mark_feed_skipped,
     record_feed_poll,
+    set_run_snapshot,
     start_run,
 )
 from storage.outbox import (
@@ -72,7 +73,6 @@ __all__ = [
     "known_urls",
     "label_seeds",
     "load_seeds",
-    "lock_path",
     "mark_feed_skipped",
     "max_seq",
     "new_articles",
@@ -81,6 +81,7 @@ __all__ = [
     "record_spike",
     "report_rows",
     "seed_texts",
+    "set_run_snapshot",
     "show_queries",
     "spike_details",
     "start_run",

@@ -38,7 +38,7 @@ def test_two_passes_started_together_both_complete_one_after_the_other(tmp_path:
     texts = [log.read_text() for log in logs]
     assert codes == [0, 0], texts
     assert any("another newsmon pass" in text and "waiting" in text for text in texts)
-    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    con = open_lake(tmp_path)
     runs = con.execute("SELECT status, articles_new + articles_duplicate FROM runs ORDER BY started_at").fetchall()
     counts = con.execute("SELECT count(*), count(DISTINCT canonical_url) FROM articles").fetchone()
     con.close()
@@ -56,7 +56,7 @@ def test_a_reader_gets_in_while_a_pass_runs(tmp_path: Path, site_copy: Path) -> 
         def read_repeatedly() -> None:
             while process.poll() is None:
                 try:
-                    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+                    con = open_lake(tmp_path)
                 except (duckdb.IOException, duckdb.CatalogException):
                     time.sleep(0.05)
                     continue

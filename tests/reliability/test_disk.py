@@ -42,10 +42,10 @@ WRITE_UNDER_A_FILE_SIZE_LIMIT = textwrap.dedent(
 
 
 def test_disk_full_mid_batch(tmp_path: Path) -> None:
-    path = tmp_path / "wh.duckdb"
+    path = tmp_path / "wh"
     with Warehouse(path).session():
         pass
-    size = path.stat().st_size
+    size = (path / "catalog.sqlite").stat().st_size
     result = subprocess.run(
         [sys.executable, "-c", WRITE_UNDER_A_FILE_SIZE_LIMIT, str(path), str(size + 2_000_000)],
         capture_output=True,

@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from newsmon.demo import SiteServer, WebhookReceiver, demo_feeds, running, serve_site
@@ -55,7 +54,7 @@ def all_gone(pids: set[int], timeout: float) -> bool:
 def check_consistent_after_recovery(tmp_path: Path, config: Path, receiver: WebhookReceiver) -> None:
     summary = monitor_pass(str(config), poll_all=True)
     assert summary["status"] == "completed"
-    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    con = helpers.open_lake(tmp_path)
     try:
         counts = con.execute(
             "SELECT count(*), count(DISTINCT canonical_url), count(DISTINCT seq) FROM articles"

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import WarehouseNeedsMigration
+from core.settings import WarehouseSettings as LakeLocation
 from storage.coordination import FileCoordinator
-from storage.lake import LakeError, LakeLocation, attach
+from storage.lake import attach
 from tests.postgres import PostgresServer, postgres_server  # noqa: F401  (a fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,14 +28,15 @@ WRITER = textwrap.dedent(
     import sys, json
     from pathlib import Path
     from storage.coordination import coordinator_for
-    from storage.lake import LakeLocation, attach
+    from core.settings import WarehouseSettings as LakeLocation
+    from storage.lake import attach
     spec = json.loads(sys.argv[1])
     location = (LakeLocation.embedded(Path(spec["folder"])) if spec["kind"] == "sqlite"
                 else LakeLocation.postgres(spec["dsn"], spec["data"], Path(spec["folder"])))
     coordinator = coordinator_for(location, 60, print)
     con = attach(location)
     for batch in spec["batches"]:
-        with coordinator.write():
+        with coordinator.hold('writer'):
             con.execute("BEGIN")
             stored = {r[0] for r in con.execute("SELECT k FROM t WHERE k IN (SELECT unnest(?))", [batch]).fetchall()}
             fresh = [k for k in batch if k not in stored]
@@ -116,7 +119,8 @@ READER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from storage.lake import LakeLocation, attach
+    from core.settings import WarehouseSettings as LakeLocation
+    from storage.lake import attach
     con = attach(LakeLocation.embedded(Path(sys.argv[1])), read_only=True)
     print("open", flush=True)
     seen = []
@@ -143,7 +147,7 @@ def test_reader_holding_its_connection_never_blocks_the_writer_and_sees_each_com
     con = attach(location)
     coordinator = FileCoordinator(tmp_path / "lake", 5, print)
     for batch in range(5):
-        with coordinator.write():
+        with coordinator.hold("writer"):
             con.execute("INSERT INTO t SELECT 'k' || i, 'w' FROM range(?, ?) r(i)", [batch * 100, batch * 100 + 100])
         time.sleep(0.3)  # give the reader time to look between commits
     out, _ = reader.communicate(timeout=60)
@@ -183,5 +187,5 @@ def test_a_killed_pass_is_told_from_a_running_one(tmp_path: Path) -> None:
 def test_an_old_single_file_warehouse_is_refused_with_the_migrate_command(tmp_path: Path) -> None:
     old = tmp_path / "newsmon.duckdb"
     old.write_bytes(b"not a lake")
-    with pytest.raises(LakeError, match="newsmon migrate"):
+    with pytest.raises(WarehouseNeedsMigration, match="newsmon migrate"):
         attach(LakeLocation.embedded(old))
