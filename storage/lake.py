@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import importlib.util
 import os
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -96,6 +97,23 @@ def _platform() -> str:
     return _PLATFORM[0]
 
 
+def _write_ahead_log(catalog: Path) -> None:
+    """Put the SQLite catalog in WAL mode (a setting kept in the file) before DuckLake first uses it.
+
+    In SQLite's default rollback-journal mode, a reader with an open read transaction (an analyst's
+    DuckDB connection holding a result it has not fully fetched) blocks every writer's commit; with a
+    write-ahead log, readers never block the writer and the writer never blocks readers."""
+    con = sqlite3.connect(str(catalog), timeout=5)
+    try:
+        row = con.execute("PRAGMA journal_mode").fetchone()
+        if not row or str(row[0]).lower() != "wal":
+            con.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError:
+        pass  # another process has it open right now: it is switched the next time
+    finally:
+        con.close()
+
+
 def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection that loads extensions only from our packages, never from the network."""
     return duckdb.connect(
@@ -122,6 +140,7 @@ def attach(
     if not read_only and settings.kind == "sqlite":
         Path(settings.catalog).parent.mkdir(parents=True, exist_ok=True)
         Path(settings.data_path).mkdir(parents=True, exist_ok=True)
+        _write_ahead_log(Path(settings.catalog))
     con = connect()
     try:
         con.execute(attach_sql(settings, LAKE, read_only, snapshot))

@@ -115,7 +115,7 @@ def article(article_id: str, text: str) -> Article:
 
 
 def test_mark_duplicates_against_seeds_and_within_the_batch(tmp_path: Path) -> None:
-    store = Warehouse(tmp_path / "w.duckdb")
+    store = Warehouse(tmp_path / "w")
     docs = seeds()
     from datetime import UTC, datetime
 
@@ -147,7 +147,7 @@ def test_index_catches_up_after_a_crash_and_rebuilds_when_ahead(tmp_path: Path) 
 
     from storage import warehouse as wh
 
-    store = Warehouse(tmp_path / "w.duckdb")
+    store = Warehouse(tmp_path / "w")
     with store.transaction() as con:
         wh.insert_articles(
             con,

@@ -189,3 +189,40 @@ def test_an_old_single_file_warehouse_is_refused_with_the_migrate_command(tmp_pa
     old.write_bytes(b"not a lake")
     with pytest.raises(WarehouseNeedsMigration, match="newsmon migrate"):
         attach(LakeLocation.embedded(old))
+
+
+HALF_READ = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from core.settings import WarehouseSettings
+    from storage.lake import attach
+    con = attach(WarehouseSettings.embedded(Path(sys.argv[1])), read_only=True)
+    pending = con.execute("SELECT k FROM t")
+    pending.fetchone()  # a result not fetched to the end keeps its read transaction open
+    print("reading", flush=True)
+    time.sleep(600)
+    """
+)
+
+
+def test_a_half_read_result_left_open_does_not_block_commits(tmp_path: Path) -> None:
+    """An analyst's notebook holding a result it never fetched to the end: the writer still commits at once
+    (the SQLite catalog runs with a write-ahead log; in rollback-journal mode this commit would fail)."""
+    location = LakeLocation.embedded(tmp_path / "lake")
+    _create_table(location)
+    con = attach(location)
+    con.execute("INSERT INTO t SELECT 'k' || i, 'w' FROM range(3000) r(i)")
+    reader = subprocess.Popen(
+        [sys.executable, "-c", HALF_READ, str(tmp_path / "lake")], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert reader.stdout is not None and reader.stdout.readline().strip() == "reading"
+        for batch in range(3):
+            con.execute("BEGIN")
+            con.execute("INSERT INTO t SELECT 'n' || i, 'w' FROM range(?, ?) r(i)", [batch * 10, batch * 10 + 10])
+            con.execute("COMMIT")
+        assert con.execute("SELECT count(*) FROM t").fetchone() == (3030,)
+    finally:
+        reader.kill()
+        reader.wait()
