@@ -45,6 +45,7 @@ def test_deploy_all_and_a_worker_runs_a_triggered_pass(
         prefect(env, "work-pool", "create", "newsmon", "--type", "process")
         deployed = prefect(env, "--no-prompt", "deploy", "--all")
         assert "newsmon-pass/daily" in deployed and "newsmon-pass/hourly" in deployed
+        assert "newsmon-maintain/maintain" in deployed
         listing = prefect(env, "deployment", "ls")
         assert "newsmon-pass/daily" in listing
         inspected = prefect(env, "deployment", "inspect", "newsmon-pass/daily")
