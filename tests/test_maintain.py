@@ -38,7 +38,7 @@ def article(n: int) -> Article:
     )
 
 
-def fingerprint_of_lake(folder: Path) -> tuple[object, ...]:
+def fingerprint_of_lake(folder: Path) -> tuple[int, ...]:
     con = open_lake(folder)
     try:
         row = con.execute(
@@ -48,7 +48,7 @@ def fingerprint_of_lake(folder: Path) -> tuple[object, ...]:
     finally:
         con.close()
     assert row is not None and snapshots is not None
-    return (*row, snapshots[0])
+    return (*(int(v) for v in row), int(snapshots[0]))
 
 
 def test_maintain_merges_files_and_expires_snapshots_without_changing_data(tmp_path: Path) -> None:
