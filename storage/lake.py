@@ -137,6 +137,8 @@ def attach(
         )
     if read_only and not lake_exists(settings):
         raise WarehouseMissing(f"warehouse {settings.describe()} does not exist yet: run `newsmon run` first")
+    if not read_only:
+        settings.local_dir.mkdir(parents=True, exist_ok=True)  # this machine's derived files
     if not read_only and settings.kind == "sqlite":
         Path(settings.catalog).parent.mkdir(parents=True, exist_ok=True)
         Path(settings.data_path).mkdir(parents=True, exist_ok=True)
