@@ -182,16 +182,18 @@ def _record_polls(
     states: dict[str, FeedState],
     now: datetime,
 ) -> None:
-    with warehouse.transaction() as con:
-        for poll, title in polls:
-            state = states.get(poll.feed_url)
-            failures = _feed_failures(poll, state)
-            next_at: datetime | None = (
-                next_poll_after_failure(now, config.polling, failures, poll.retry_after_seconds)
-                if poll.outcome == "failed"
-                else next_poll_after_success(now, config.polling, poll.ttl_seconds)
-            )
-            wh.record_feed_poll(con, poll, now, next_at, failures, title)
+    outcomes: list[wh.PollOutcome] = []
+    for poll, title in polls:
+        failures = _feed_failures(poll, states.get(poll.feed_url))
+        next_at: datetime | None = (
+            next_poll_after_failure(now, config.polling, failures, poll.retry_after_seconds)
+            if poll.outcome == "failed"
+            else next_poll_after_success(now, config.polling, poll.ttl_seconds)
+        )
+        outcomes.append(wh.PollOutcome(poll, now, next_at, failures, title))
+    if outcomes:
+        with warehouse.transaction() as con:
+            wh.record_feed_polls(con, outcomes)
 
 
 def _new_entries(warehouse: Warehouse, polls: Sequence[FeedPoll]) -> tuple[list[FeedEntry], int, int]:
@@ -272,8 +274,7 @@ def _prepare(warehouse: Warehouse, config: Config, run_id: str, now: datetime) -
         aborted = wh.start_run(con, run_id, _flow_run_id(), now, warehouse.alive)
         added = wh.load_seeds(con, seeds, now)
         wh.label_seeds(con, {seed: (c.platforms, c.topics) for seed, c in labels.items()})
-        for feed in config.feeds:
-            wh.mark_feed_skipped(con, feed.url, feed.name)
+        wh.mark_feeds(con, [(feed.url, feed.name) for feed in config.feeds])
         states = wh.feed_states(con)
     logger = get_run_logger()
     if aborted:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from core.records import FeedPoll, FeedState, PassSummary
 from storage.connection import Connection
@@ -55,6 +57,73 @@ def finish_run(con: Connection, summary: PassSummary, now: datetime, error: str 
     )
 
 
+_POLL_COLUMNS = (
+    ("feed_url", "VARCHAR"),
+    ("name", "VARCHAR"),
+    ("title", "VARCHAR"),
+    ("etag", "VARCHAR"),
+    ("last_modified", "VARCHAR"),
+    ("body_hash", "VARCHAR"),
+    ("last_status", "INTEGER"),
+    ("last_outcome", "VARCHAR"),
+    ("last_error", "VARCHAR"),
+    ("last_error_kind", "VARCHAR"),
+    ("last_polled_at", "TIMESTAMPTZ"),
+    ("last_success_at", "TIMESTAMPTZ"),
+    ("failing_since", "TIMESTAMPTZ"),
+    ("consecutive_failures", "INTEGER"),
+    ("next_poll_at", "TIMESTAMPTZ"),
+    ("entries_last_seen", "INTEGER"),
+    ("ok", "BOOLEAN"),
+)
+_INSERTED = [name for name, _ in _POLL_COLUMNS if name != "ok"]
+_MERGE_POLLS = f"""
+MERGE INTO feeds USING (
+    SELECT {", ".join(f"CAST(c{i} AS {kind}) AS {name}" for i, (name, kind) in enumerate(_POLL_COLUMNS))}
+    FROM (VALUES {{rows}}) AS v({", ".join(f"c{i}" for i in range(len(_POLL_COLUMNS)))})
+) AS excluded ON feeds.feed_url = excluded.feed_url
+WHEN MATCHED THEN UPDATE SET
+    name = excluded.name,
+    title = coalesce(excluded.title, feeds.title),
+    etag = CASE WHEN excluded.ok THEN excluded.etag ELSE feeds.etag END,
+    last_modified = CASE WHEN excluded.ok THEN excluded.last_modified ELSE feeds.last_modified END,
+    body_hash = CASE WHEN excluded.ok THEN coalesce(excluded.body_hash, feeds.body_hash) ELSE feeds.body_hash END,
+    last_status = excluded.last_status,
+    last_outcome = excluded.last_outcome,
+    last_error = excluded.last_error,
+    last_error_kind = excluded.last_error_kind,
+    last_polled_at = excluded.last_polled_at,
+    last_success_at = coalesce(excluded.last_success_at, feeds.last_success_at),
+    failing_since = CASE WHEN excluded.ok THEN NULL ELSE coalesce(feeds.failing_since, excluded.failing_since) END,
+    consecutive_failures = excluded.consecutive_failures,
+    next_poll_at = excluded.next_poll_at,
+    entries_last_seen = coalesce(excluded.entries_last_seen, feeds.entries_last_seen)
+WHEN NOT MATCHED THEN INSERT ({", ".join(_INSERTED)}, articles_total)
+    VALUES ({", ".join(f"excluded.{name}" for name in _INSERTED)}, 0)
+"""
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    """What one feed poll changes in its `feeds` row."""
+
+    poll: FeedPoll
+    now: datetime
+    next_poll_at: datetime | None
+    failures: int
+    title: str | None
+
+
+def record_feed_polls(con: Connection, outcomes: Sequence[PollOutcome]) -> None:
+    """Upsert the feeds' rows, all in one statement: validators and hash only move on success; failures
+    accumulate until one."""
+    if not outcomes:
+        return
+    rows = [_poll_row(o) for o in outcomes]
+    placeholders = ", ".join(["(" + ", ".join("?" * len(_POLL_COLUMNS)) + ")"] * len(rows))
+    con.execute(_MERGE_POLLS.format(rows=placeholders), [value for row in rows for value in row])
+
+
 def record_feed_poll(
     con: Connection,
     poll: FeedPoll,
@@ -63,72 +132,46 @@ def record_feed_poll(
     failures: int,
     title: str | None,
 ) -> None:
-    """Upsert the feed's row: validators and hash only move on success; failures accumulate until one."""
+    record_feed_polls(con, [PollOutcome(poll, now, next_poll_at, failures, title)])
+
+
+def _poll_row(outcome: PollOutcome) -> tuple[Any, ...]:
+    poll, now = outcome.poll, outcome.now
     ok = poll.outcome in ("ok", "unchanged")
-    con.execute(
-        """MERGE INTO feeds USING (
-               SELECT ?::VARCHAR AS feed_url, ?::VARCHAR AS name, ?::VARCHAR AS title, ?::VARCHAR AS etag,
-                      ?::VARCHAR AS last_modified, ?::VARCHAR AS body_hash, ?::INTEGER AS last_status,
-                      ?::VARCHAR AS last_outcome, ?::VARCHAR AS last_error, ?::VARCHAR AS last_error_kind,
-                      ?::TIMESTAMPTZ AS last_polled_at, ?::TIMESTAMPTZ AS last_success_at,
-                      ?::TIMESTAMPTZ AS failing_since, ?::INTEGER AS consecutive_failures,
-                      ?::TIMESTAMPTZ AS next_poll_at, ?::INTEGER AS entries_last_seen, ?::BOOLEAN AS ok
-           ) AS excluded ON feeds.feed_url = excluded.feed_url
-           WHEN MATCHED THEN UPDATE SET
-               name = excluded.name,
-               title = coalesce(excluded.title, feeds.title),
-               etag = CASE WHEN excluded.ok THEN excluded.etag ELSE feeds.etag END,
-               last_modified = CASE WHEN excluded.ok THEN excluded.last_modified ELSE feeds.last_modified END,
-               body_hash = CASE WHEN excluded.ok THEN coalesce(excluded.body_hash, feeds.body_hash)
-                                ELSE feeds.body_hash END,
-               last_status = excluded.last_status,
-               last_outcome = excluded.last_outcome,
-               last_error = excluded.last_error,
-               last_error_kind = excluded.last_error_kind,
-               last_polled_at = excluded.last_polled_at,
-               last_success_at = coalesce(excluded.last_success_at, feeds.last_success_at),
-               failing_since = CASE WHEN excluded.ok THEN NULL
-                                    ELSE coalesce(feeds.failing_since, excluded.failing_since) END,
-               consecutive_failures = excluded.consecutive_failures,
-               next_poll_at = excluded.next_poll_at,
-               entries_last_seen = coalesce(excluded.entries_last_seen, feeds.entries_last_seen)
-           WHEN NOT MATCHED THEN INSERT (feed_url, name, title, etag, last_modified, body_hash, last_status,
-                                         last_outcome, last_error, last_error_kind, last_polled_at,
-                                         last_success_at, failing_since, consecutive_failures, next_poll_at,
-                                         entries_last_seen, articles_total)
-               VALUES (excluded.feed_url, excluded.name, excluded.title, excluded.etag, excluded.last_modified,
-                       excluded.body_hash, excluded.last_status, excluded.last_outcome, excluded.last_error,
-                       excluded.last_error_kind, excluded.last_polled_at, excluded.last_success_at,
-                       excluded.failing_since, excluded.consecutive_failures, excluded.next_poll_at,
-                       excluded.entries_last_seen, 0)""",
-        [
-            poll.feed_url,
-            poll.name,
-            title,
-            poll.etag,
-            poll.last_modified,
-            poll.body_hash,
-            poll.status,
-            poll.outcome,
-            poll.error,
-            poll.error_kind,
-            now,
-            now if ok else None,
-            None if ok else now,
-            failures,
-            next_poll_at,
-            len(poll.entries) if poll.outcome == "ok" else None,
-            ok,
-        ],
+    return (
+        poll.feed_url,
+        poll.name,
+        outcome.title,
+        poll.etag,
+        poll.last_modified,
+        poll.body_hash,
+        poll.status,
+        poll.outcome,
+        poll.error,
+        poll.error_kind,
+        now,
+        now if ok else None,
+        None if ok else now,
+        outcome.failures,
+        outcome.next_poll_at,
+        len(poll.entries) if poll.outcome == "ok" else None,
+        ok,
     )
 
 
-def mark_feed_skipped(con: Connection, feed_url: str, name: str) -> None:
+def mark_feeds(con: Connection, feeds: Sequence[tuple[str, str]]) -> None:
+    """Make sure every configured (feed_url, name) has a row with the current name, in one statement."""
+    if not feeds:
+        return
     con.execute(
-        """MERGE INTO feeds USING (SELECT ?::VARCHAR AS feed_url, ?::VARCHAR AS name) AS given
+        """MERGE INTO feeds USING (SELECT unnest(?::VARCHAR[]) AS feed_url, unnest(?::VARCHAR[]) AS name) AS given
            ON feeds.feed_url = given.feed_url
            WHEN MATCHED AND feeds.name IS DISTINCT FROM given.name THEN UPDATE SET name = given.name
            WHEN NOT MATCHED THEN INSERT (feed_url, name, consecutive_failures, articles_total)
                VALUES (given.feed_url, given.name, 0, 0)""",
-        [feed_url, name],
+        [[url for url, _ in feeds], [name for _, name in feeds]],
     )
+
+
+def mark_feed_skipped(con: Connection, feed_url: str, name: str) -> None:
+    mark_feeds(con, [(feed_url, name)])

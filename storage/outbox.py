@@ -44,14 +44,28 @@ def due_notifications(con: Connection, max_attempts: int) -> list[DueNotificatio
 
 
 def record_delivery(con: Connection, keys: Sequence[tuple[str, str, str]], error: str | None, now: datetime) -> None:
-    """Mark outbox rows sent (error None) or failed with the error; attempts count either way."""
-    for rule, article, channel in keys:
-        con.execute(
-            """UPDATE notifications SET status = ?, attempts = attempts + 1, last_error = ?, updated_at = ?,
-                   sent_at = CASE WHEN ? THEN ? ELSE sent_at END
-               WHERE rule = ? AND article_id = ? AND channel = ?""",
-            ["sent" if error is None else "failed", error, now, error is None, now, rule, article, channel],
-        )
+    """Mark outbox rows sent (error None) or failed with the error; attempts count either way. One
+    statement for all keys (each statement costs a catalog round trip in a DuckLake)."""
+    if not keys:
+        return
+    con.execute(
+        """UPDATE notifications SET status = ?, attempts = notifications.attempts + 1, last_error = ?,
+               updated_at = ?, sent_at = CASE WHEN ? THEN ? ELSE notifications.sent_at END
+           FROM (SELECT unnest(?::VARCHAR[]) AS rule, unnest(?::VARCHAR[]) AS article_id,
+                        unnest(?::VARCHAR[]) AS channel) AS k
+           WHERE notifications.rule = k.rule AND notifications.article_id = k.article_id
+             AND notifications.channel = k.channel""",
+        [
+            "sent" if error is None else "failed",
+            error,
+            now,
+            error is None,
+            now,
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+            [k[2] for k in keys],
+        ],
+    )
 
 
 def daily_platform_counts(con: Connection, since: datetime) -> dict[str, dict[date, int]]:
