@@ -140,9 +140,7 @@ def pass_rows(work: Path, pages: list[bytes]) -> tuple[list[tuple[str, str]], st
         first, first_rss, summary = run_pass(config)
         second, _, _ = run_pass(config, "--all")
         with prefect_server(work / "prefect-home") as env:
-            served_fixed, _, _ = run_pass(
-                write_config(work, server.base_url, "missing.xml", work / "f2"), env=env
-            )
+            served_fixed, _, _ = run_pass(write_config(work, server.base_url, "missing.xml", work / "f2"), env=env)
             served = write_config(work, server.base_url, "bench.xml", work / "served")
             served_first, _, _ = run_pass(served, env=env)
     with serve_site(work / "distinct") as server:

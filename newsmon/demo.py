@@ -153,7 +153,7 @@ def _print_queries(warehouse: Path, config_path: Path) -> None:
     print(
         f"\nOpen the warehouse yourself (read-only; keep it open while passes run):\n"
         f"  newsmon sql --config {config_path}            # the DuckDB shell\n"
-        f"  newsmon sql --config {config_path} \"SELECT count(*) FROM articles_unique\"\n"
+        f'  newsmon sql --config {config_path} "SELECT count(*) FROM articles_unique"\n'
         f"  Python: from newsmon.analysts import connect; con = connect('{config_path}')\n"
         f"  your own DuckDB 1.5.5: ATTACH '{settings.uri}' AS lake (READ_ONLY); USE lake;"
     )
