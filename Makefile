@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
+# pytest-xdist workers for `make pytest` (this machine has 2 cores); tests in one xdist_group share a worker.
+PYTEST_WORKERS ?= 2
 # Prefect's throw-away local server sends telemetry that races on its own SQLite file; keep it quiet.
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
@@ -33,7 +35,7 @@ typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
 pytest: $(VENV)/.installed-test
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
 
 test: lint typecheck pytest
 

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from core.records import Fingerprint
+from core.records import ARTICLE_PREFIX, Fingerprint
 from extractors.dedup import BANDS, LEAD_LINES, PARAMETERS
 from storage.lsh import LshIndex
 
@@ -30,7 +30,7 @@ BATCHES = 30
 
 def synthetic(rng: random.Random, number: int) -> tuple[str, Fingerprint]:
     keys = tuple(rng.getrandbits(64) - (1 << 63) for _ in range(KEYS_PER_DOC))
-    return f"article:{number:012x}", Fingerprint(f"{rng.getrandbits(128):032x}", keys, 500)
+    return f"{ARTICLE_PREFIX}{number:012x}", Fingerprint(f"{rng.getrandbits(128):032x}", keys, 500)
 
 
 def grow(index: LshIndex, rng: random.Random, start: int, stop: int) -> float:

@@ -1,6 +1,7 @@
 """The typed configuration and policies (config `network:`, `polling:`, `pipeline:`, `alerts:`, …).
 
-Plain frozen dataclasses with safe defaults; no YAML here (newsmon.config reads and validates the file).
+Plain frozen dataclasses with safe defaults; a field's lower bound is in its metadata (`at_least`). No YAML
+here: newsmon.config reads and validates the file (with core.validate).
 """
 
 from __future__ import annotations
@@ -8,11 +9,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 CatalogKind = Literal["sqlite", "postgres"]
 CATALOG_FILE = "catalog.sqlite"
 DATA_FOLDER = "data"
+
+
+def at_least(minimum: float, default: Any) -> Any:
+    """A settings field with a lower bound the config validator enforces (core.validate.read_section)."""
+    return field(default=default, metadata={"minimum": minimum})
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,7 @@ class WarehouseSettings:
 class MaintenanceSettings:
     """Lake upkeep (config `maintenance:`): how long snapshots stay queryable with AT (VERSION => …)."""
 
-    keep_snapshots_days: float = 7.0
+    keep_snapshots_days: float = at_least(0, 7.0)
 
 
 @dataclass(frozen=True)
@@ -71,18 +77,18 @@ class HttpPolicy:
 
     allow_hosts: tuple[str, ...] = ()
     user_agent: str = "newsmon/0.1 (news monitoring; +https://github.com/newsmon/newsmon)"
-    connect_timeout: float = 10.0
-    read_timeout: float = 20.0
-    deadline_seconds: float = 60.0
-    max_feed_bytes: int = 10 * 1024 * 1024
-    max_page_bytes: int = 5 * 1024 * 1024
+    connect_timeout: float = at_least(0.1, 10.0)
+    read_timeout: float = at_least(0.1, 20.0)
+    deadline_seconds: float = at_least(1, 60.0)
+    max_feed_bytes: int = at_least(1024, 10 * 1024 * 1024)
+    max_page_bytes: int = at_least(1024, 5 * 1024 * 1024)
     max_redirects: int = 5
     retries: int = 2
     backoff_seconds: float = 0.5
     retry_after_cap_seconds: float = 10.0
-    per_host_concurrency: int = 4
+    per_host_concurrency: int = at_least(1, 4)
     per_host_min_interval: float = 0.0
-    max_connections: int = 32
+    max_connections: int = at_least(1, 32)
 
 
 @dataclass(frozen=True)
@@ -105,9 +111,9 @@ class FeedConfig:
 class SpikeSettings:
     """Notify when a platform's originals on the current day exceed mean + sigma x stdev of the days before."""
 
-    days: int = 14
+    days: int = at_least(2, 14)
     sigma: float = 3.0
-    min_mentions: int = 5
+    min_mentions: int = at_least(1, 5)
 
 
 @dataclass(frozen=True)
@@ -119,22 +125,22 @@ class AlertRule:
     keywords: tuple[str, ...] = ()
     include_duplicates: bool = False
     notify: tuple[str, ...] = ()
-    max_per_message: int = 20
+    max_per_message: int = at_least(1, 20)
     spike: SpikeSettings | None = None
 
 
 @dataclass(frozen=True)
 class NotificationSettings:
-    max_attempts: int = 5  # after this many failed deliveries a notification stays 'failed' (given up)
-    timeout_seconds: float = 15.0
+    max_attempts: int = at_least(1, 5)  # after this many failed deliveries a notification stays 'failed' (given up)
+    timeout_seconds: float = at_least(1, 15.0)
 
 
 @dataclass(frozen=True)
 class PipelineSettings:
-    batch_size: int = 100
-    max_entries_per_feed: int = 200
+    batch_size: int = at_least(1, 100)
+    max_entries_per_feed: int = at_least(1, 200)
     min_text_chars: int = 20
-    max_text_chars: int = 100_000
+    max_text_chars: int = at_least(100, 100_000)
     extract_workers: int = 0  # 0: one per CPU core
     fetch_pages: bool = True  # False: store entries from their feed text only (paywalled sites, tests)
     dask_address: str | None = None  # tcp://scheduler:8786: extract on that Dask cluster, not local processes

@@ -1,4 +1,4 @@
-"""Render examples/site-src/articles.yaml into the demo site under examples/site/.
+"""Render examples/site-src/articles.yaml into the demo site under newsmon/data/site/ (package data).
 
 Run `python examples/build_site.py` after editing the articles; the output is committed so `make demo`
 needs nothing but the repository. `{{BASE_URL}}` is filled in by the demo server at request time.
@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 HERE = Path(__file__).resolve().parent
-SITE = HERE / "site"
+SITE = HERE.parent / "newsmon" / "data" / "site"
 SEEDS = HERE.parent / "seeds"
 BASE = "{{BASE_URL}}"
 SITE_NAMES = {

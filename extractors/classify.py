@@ -16,7 +16,7 @@ from typing import Literal
 import ahocorasick
 
 from core.records import Mention
-from core.text import fold_for_matching
+from core.text import KATAKANA_CHARACTER, fold_for_matching
 from extractors.taxonomy import AliasRule, Taxonomy, parse_taxonomy
 
 _TITLE_WEIGHT = 2.0
@@ -69,7 +69,7 @@ def _is_latin(char: str) -> bool:
 
 
 def _is_katakana(char: str) -> bool:
-    return "\u30a0" <= char <= "\u30ff" or "\uff66" <= char <= "\uff9f"
+    return bool(char) and KATAKANA_CHARACTER.match(char) is not None
 
 
 def _boundary_ok(folded: str, start: int, end: int) -> bool:

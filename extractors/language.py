@@ -9,11 +9,12 @@ answer is stable, handles everything else; a page/feed language tag breaks ties 
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
+
+from core.text import CHINESE_LANGUAGES, CJK_LANGUAGES, HAN_RUNS, HAN_UNIFIED, HANGUL_RUNS, KANA_RUNS
 
 UNDETERMINED = "und"
 _SAMPLE_CHARS = 4000
@@ -25,14 +26,13 @@ _MIN_CJK_CHARS = 4
 _MIN_LETTERS = 12
 _KANA_SHARE = 0.05
 _HANGUL_SHARE = 0.2
-_CJK_RANGE = range(0x4E00, 0xA000)
 
 
 @functools.cache
 def _han_variants() -> tuple[frozenset[str], frozenset[str]]:
     simplified: set[str] = set()
     traditional: set[str] = set()
-    for code in _CJK_RANGE:
+    for code in HAN_UNIFIED:
         char = chr(code)
         in_gb = _encodable(char, "gb2312")
         in_big5 = _encodable(char, "big5")
@@ -59,9 +59,7 @@ def _factory() -> DetectorFactory:
     return factory
 
 
-_KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9d]+")
-_HANGUL = re.compile("[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]+")
-_HAN = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\U00020000-\U0010ffff]+")
+_SCRIPTS = (("kana", KANA_RUNS), ("hangul", HANGUL_RUNS), ("han", HAN_RUNS))
 
 
 @dataclass(frozen=True)
@@ -75,7 +73,10 @@ class ScriptCounts:
 
     @classmethod
     def of(cls, text: str) -> ScriptCounts:
-        runs = {name: pattern.findall(text) for name, pattern in (("kana", _KANA), ("hangul", _HANGUL), ("han", _HAN))}
+        runs = {
+            name: pattern.findall(text)
+            for name, pattern in (("kana", KANA_RUNS), ("hangul", HANGUL_RUNS), ("han", HAN_RUNS))
+        }
         cjk_letters = sum(map(str.isalpha, "".join(run for found in runs.values() for run in found)))
         counts = {name: sum(map(len, found)) for name, found in runs.items()}
         # str.isalpha is exactly Unicode category L; counted in C, not per character in Python.
@@ -102,7 +103,7 @@ def _chinese_variant(text: str, hint: str | None) -> str:
     n_simplified = sum(1 for char in text if char in simplified)
     n_traditional = sum(1 for char in text if char in traditional)
     if n_simplified == n_traditional:
-        return hint if hint in ("zh-cn", "zh-tw") else "zh-cn"
+        return hint if hint in CHINESE_LANGUAGES else "zh-cn"
     return "zh-cn" if n_simplified > n_traditional else "zh-tw"
 
 
@@ -134,7 +135,7 @@ def detect_language(text: str, hint: str | None = None) -> str:
     if letters < _MIN_LETTERS:
         return hint or UNDETERMINED
     detected = _langdetect(sample[:_LANGDETECT_CHARS])
-    if detected in ("zh-cn", "zh-tw", "ja", "ko"):
+    if detected in CJK_LANGUAGES:
         # Script evidence above found too little CJK for these: trust the tag, else the scripts.
         return hint or UNDETERMINED
     return detected or hint or UNDETERMINED

@@ -16,6 +16,7 @@ import trafilatura
 from trafilatura.settings import use_config
 
 from core.records import ExtractedPage
+from core.text import CJK_CHARACTER, CJK_LANGUAGES
 from extractors.encoding import decode_bytes
 from extractors.language import normalize_language_tag
 
@@ -26,7 +27,6 @@ logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _HTML_LANG = re.compile(r"""<html[^>]{0,500}?\blang\s*=\s*["']?([A-Za-z-]{2,12})""", re.IGNORECASE)
 _TITLE = re.compile(r"<title[^>]*>([^<]{1,300})", re.IGNORECASE)
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 # trafilatura falls back to a whole-container "baseline" below min_extracted_size characters (250). A CJK
 # character carries roughly what 2-3 Latin ones do, so CJK pages get a proportionally smaller threshold;
 # otherwise a normal short CJK report comes back glued to its headline, date and share buttons.
@@ -46,10 +46,10 @@ def _trafilatura_config(cjk: bool) -> ConfigParser:
 
 
 def _looks_cjk(html: str, lang: str | None) -> bool:
-    if lang in ("ja", "ko", "zh-cn", "zh-tw"):
+    if lang in CJK_LANGUAGES:
         return True
     title = _TITLE.search(html[:20_000])
-    return bool(title and len(_CJK.findall(title.group(1))) >= 4)
+    return bool(title and len(CJK_CHARACTER.findall(title.group(1))) >= 4)
 
 
 def _parse_date(value: str | None) -> datetime | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import email.utils
 import random
-import ssl
 import threading
 import time
 import zlib
@@ -20,13 +19,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
-import httpcore
 import httpx
 
 from core.errors import AddressRefused, FetchError
 from core.records import HttpResponse
 from core.settings import HttpPolicy
-from flows.netguard import GuardedBackend, HostAllowList, check_scheme
+from flows.netguard import GuardedTransport, HostAllowList, check_scheme
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
@@ -78,16 +76,8 @@ class HttpFetcher:
     def __init__(self, policy: HttpPolicy) -> None:
         self.policy = policy
         timeout = httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout, pool=policy.deadline_seconds)
-        transport = httpx.HTTPTransport(retries=0)
-        # httpx offers no parameter for the network backend: give its pool one that enforces the guard.
-        transport._pool = httpcore.ConnectionPool(
-            ssl_context=ssl.create_default_context(),
-            max_connections=policy.max_connections,
-            max_keepalive_connections=policy.max_connections,
-            network_backend=GuardedBackend(HostAllowList(policy.allow_hosts)),
-        )
         self._client = httpx.Client(
-            transport=transport,
+            transport=GuardedTransport(HostAllowList(policy.allow_hosts), policy.max_connections),
             timeout=timeout,
             follow_redirects=False,
             trust_env=False,

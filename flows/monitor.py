@@ -1,4 +1,5 @@
-"""The monitoring pass as a Prefect flow: poll due feeds, fetch and extract new entries, store in batches.
+"""The monitoring pass, run by the Prefect flow `newsmon-pass` (newsmon/flow.py): poll due feeds, fetch and
+extract new entries, store in batches.
 
 Tasks wrap the steps (one `poll-feed` task run per feed, so the Prefect UI shows each feed's health; one
 `store-batch` task run per batch, never one per article; `extract-pages` task runs when extraction runs

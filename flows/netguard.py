@@ -1,19 +1,23 @@
 """The private-address (SSRF) guard: which URLs and peer addresses a fetch may reach.
 
-The check happens where the socket is opened (a guarded httpcore network backend): the host name is
-resolved once, every resolved address must be public, and the connection goes to exactly the address
-that was checked, so DNS rebinding between check and connect is not possible. Every redirect hop opens
-its own connection and goes through the same check.
+The check happens where the socket is opened: `GuardedTransport` is an httpx transport (given to the
+client as `transport=`) over an httpcore connection pool whose network backend resolves the host name once,
+requires every resolved address to be public, and connects to exactly the address that was checked, so DNS
+rebinding between check and connect is not possible. Every redirect hop opens its own connection and goes
+through the same check.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
-from collections.abc import Iterable
+import ssl
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import httpcore
+import httpx
 
 from core.errors import AddressRefused
 from core.urls import scheme_refusal
@@ -96,3 +100,81 @@ class GuardedBackend(httpcore.SyncBackend):
     ) -> httpcore.NetworkStream:
         address = resolve_checked(host, port, self._allow)
         return super().connect_tcp(address, port, timeout, local_address, socket_options)
+
+
+# httpcore's exceptions as the httpx ones callers catch, most specific first (what httpx's own transport does).
+_HTTPCORE_TO_HTTPX: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
+    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
+    (httpcore.ReadTimeout, httpx.ReadTimeout),
+    (httpcore.WriteTimeout, httpx.WriteTimeout),
+    (httpcore.PoolTimeout, httpx.PoolTimeout),
+    (httpcore.TimeoutException, httpx.TimeoutException),
+    (httpcore.ConnectError, httpx.ConnectError),
+    (httpcore.ReadError, httpx.ReadError),
+    (httpcore.WriteError, httpx.WriteError),
+    (httpcore.NetworkError, httpx.NetworkError),
+    (httpcore.ProxyError, httpx.ProxyError),
+    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
+    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
+    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
+    (httpcore.ProtocolError, httpx.ProtocolError),
+)
+
+
+@contextlib.contextmanager
+def _as_httpx_errors() -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        for core_error, httpx_error in _HTTPCORE_TO_HTTPX:
+            if isinstance(exc, core_error):
+                raise httpx_error(str(exc)) from exc
+        raise
+
+
+class _GuardedStream(httpx.SyncByteStream):
+    def __init__(self, stream: Iterable[bytes]) -> None:
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[bytes]:
+        with _as_httpx_errors():
+            yield from self._stream
+
+    def close(self) -> None:
+        close = getattr(self._stream, "close", None)
+        if close is not None:
+            close()
+
+
+class GuardedTransport(httpx.BaseTransport):
+    """An httpx transport over an httpcore connection pool whose sockets only reach addresses the guard
+    accepted (httpx's own HTTPTransport has no way to choose the pool's network backend)."""
+
+    def __init__(self, allow: HostAllowList, max_connections: int) -> None:
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=ssl.create_default_context(),
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            network_backend=GuardedBackend(allow),
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        core_request = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        with _as_httpx_errors():
+            response = self._pool.handle_request(core_request)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_GuardedStream(response.stream),  # type: ignore[arg-type]  # sync pool: an iterable
+            extensions=response.extensions,
+        )
+
+    def close(self) -> None:
+        self._pool.close()

@@ -46,12 +46,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     early_server = start_early()
     config = _config(args)
     from flows.monitor import summary_from_dict
-    from newsmon.flow import monitor_pass
+    from newsmon.flow import run_pass
     from newsmon.summary import format_summary
 
     hand_over(early_server)
     try:
-        result = monitor_pass(str(config.path), poll_all=args.all)
+        result = run_pass(config, poll_all=args.all)
     except (NewsmonError, OSError) as exc:
         return _fail(f"pass failed: {exc}", EXIT_FAILED)
     print(format_summary(summary_from_dict(result), time.monotonic() - started))
@@ -139,10 +139,10 @@ def cmd_maintain(args: argparse.Namespace) -> int:
     config = _config(args)
     _prefect_defaults()
     early_server = start_early()
-    from newsmon.flow import maintain_lake
+    from newsmon.flow import run_maintenance
 
     hand_over(early_server)
-    report = maintain_lake(str(config.path))
+    report = run_maintenance(config)
     print(
         f"data files: {report['files_before']} -> {report['files_after']}; "
         f"snapshots: {report['snapshots_before']} -> {report['snapshots_after']} "

@@ -1,7 +1,8 @@
 """`newsmon demo`: serve the bundled sample site on 127.0.0.1, run one pass, show what happened.
 
-The sample site (examples/site) is served by a small threaded HTTP server; `{{BASE_URL}}` in its files is
-replaced by the server's address at request time, so feeds link to wherever the server listens.
+The sample site (newsmon/data/site, shipped in the package) is served by a small threaded HTTP server;
+`{{BASE_URL}}` in its files is replaced by the server's address at request time, so feeds link to wherever
+the server listens.
 """
 
 from __future__ import annotations
@@ -161,7 +162,9 @@ def _print_queries(warehouse: Path, config_path: Path) -> None:
 
 def run_demo(warehouse: Path | None) -> int:
     from flows.monitor import summary_from_dict
-    from newsmon.flow import monitor_pass
+    from newsmon.config import load_config
+    from newsmon.flow import run_pass
+    from newsmon.report import write_report
     from newsmon.summary import format_summary
 
     site = sample_site_dir()
@@ -174,13 +177,11 @@ def run_demo(warehouse: Path | None) -> int:
         config_path = write_demo_config(warehouse.parent, warehouse, base, site, receiver.apprise_url)
         print(f"Config written to {config_path}; running one pass into {warehouse}\n")
         started = time.monotonic()
-        result = monitor_pass(str(config_path), poll_all=True)
+        config = load_config(config_path)
+        result = run_pass(config, poll_all=True)
     print("\n" + format_summary(summary_from_dict(result), time.monotonic() - started))
     _print_received(receiver.received)
     _print_queries(warehouse, config_path)
-    from newsmon.config import load_config
-    from newsmon.report import write_report
-
-    report = write_report(load_config(config_path), warehouse.parent / "report.html", days=30)
+    report = write_report(config, warehouse.parent / "report.html", days=30)
     print(f"\nReport with charts (open it in a browser; it needs no network): {report.resolve()}")
     return 0

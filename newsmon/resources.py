@@ -1,20 +1,23 @@
-"""Where the files shipped with newsmon live (seed corpus, sample site, bundled taxonomy)."""
+"""Where the files shipped with newsmon live (seed corpus, sample site, bundled taxonomy): inside the
+installed packages, found through importlib.resources, so an installed wheel needs no checkout."""
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-PROJECT_DIR = PACKAGE_DIR.parent
+
+def _package_path(package: str, *parts: str) -> Path:
+    return Path(str(files(package).joinpath(*parts)))
 
 
 def bundled_seeds_dir() -> Path:
-    return PROJECT_DIR / "seeds"
+    return _package_path("seeds")
 
 
 def sample_site_dir() -> Path:
-    return PROJECT_DIR / "examples" / "site"
+    return _package_path("newsmon", "data", "site")
 
 
 def bundled_taxonomy_file() -> Path:
-    return PACKAGE_DIR / "data" / "taxonomy.yaml"
+    return _package_path("newsmon", "data", "taxonomy.yaml")

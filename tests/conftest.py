@@ -7,6 +7,7 @@ from pathlib import Path
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
+import pytest
 from hypothesis import settings
 
 # Property tests explore the same examples on every run: CI stays reproducible (a found case is then
@@ -15,12 +16,14 @@ settings.register_profile("newsmon", derandomize=True, deadline=None)
 settings.load_profile("newsmon")
 
 DATA = Path(__file__).resolve().parent / "data"
+# Tests that run `newsmon run` in subprocesses: each starts Prefect's temporary server on the one default
+# PREFECT_HOME database, so under pytest-xdist (`make pytest`: -n 2 --dist loadgroup) they share one worker.
+CLI_PASSES = pytest.mark.xdist_group("cli-passes")
+PROJECT_DIR = Path(__file__).resolve().parent.parent  # the checkout (prefect.yaml, Makefile)
 
 
 import shutil  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
-
-import pytest  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +43,10 @@ def site_copy(tmp_path: Path) -> Path:
     target = tmp_path / "site"
     shutil.copytree(sample_site_dir(), target)
     return target
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Real passes (marked `integration`) first, the quick unit tests after them: on two xdist workers the
+    long tests start at once and the short ones fill the gaps, so both workers finish together. Each test
+    is independent of the order."""
+    items.sort(key=lambda item: item.get_closest_marker("integration") is None)

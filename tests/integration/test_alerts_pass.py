@@ -14,6 +14,7 @@ import pytest
 from newsmon.demo import SiteServer, WebhookReceiver, demo_feeds, running, serve_site
 from newsmon.flow import monitor_pass
 from tests import helpers
+from tests.conftest import CLI_PASSES
 from tests.helpers import free_port, query
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
@@ -134,6 +135,7 @@ def test_digest_is_split_at_the_cap(tmp_path: Path, site: SiteServer, receiver: 
     assert receiver.received[0]["title"].endswith(f"(part 1/{len(receiver.received)})")
 
 
+@CLI_PASSES
 def test_pass_killed_before_delivery_delivers_once_on_the_next_pass(
     tmp_path: Path, site: SiteServer, receiver: WebhookReceiver
 ) -> None:

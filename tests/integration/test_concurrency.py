@@ -20,9 +20,10 @@ from core.settings import WarehouseSettings
 from newsmon.demo import SiteServer, demo_feeds, serve_site
 from storage.lake import attach
 from tests import helpers
+from tests.conftest import CLI_PASSES
 from tests.postgres import PostgresServer, postgres_server  # noqa: F401  (a fixture)
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("concurrency")]
+pytestmark = [pytest.mark.integration, CLI_PASSES]
 
 
 def start_pass(config: Path, log: Path) -> subprocess.Popen[bytes]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from newsmon.demo import demo_feeds, serve_site
-from newsmon.resources import PROJECT_DIR
+from tests.conftest import PROJECT_DIR
 from tests.helpers import open_lake, write_config
 from tests.helpers import prefect_server as running_prefect_server
 

@@ -15,8 +15,9 @@ import pytest
 from newsmon.demo import SiteServer, WebhookReceiver, demo_feeds, running, serve_site
 from newsmon.flow import monitor_pass
 from tests import helpers
+from tests.conftest import CLI_PASSES
 
-pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness"), CLI_PASSES]
 ENTRIES = 23
 
 
