@@ -7,6 +7,11 @@ defaults for list columns: the keys noted in comments are kept by the writers (s
 Versions 1-5 create the same tables and views as the single-file warehouse of earlier releases at schema
 version 5 (without the constraints), so `newsmon migrate` loads such a warehouse table by table and then
 applies the versions after 5.
+
+To add a table or a column, append a version: `CREATE TABLE …` (no PRIMARY KEY/UNIQUE/CHECK/index, no
+DEFAULT for a list column), `ALTER TABLE … ADD COLUMN …`, `CREATE OR REPLACE VIEW …`. Keep a key unique
+by writing inside `Warehouse.transaction()` (it holds the writers' lock) with
+`insert_rows(…, unique_by=(key columns))` or a `MERGE INTO … ON key`, never `ON CONFLICT`.
 """
 
 from __future__ import annotations
