@@ -84,9 +84,9 @@ def insert_articles(
     if counts:  # one statement for all feeds: each UPDATE statement costs a catalog round trip in a DuckLake
         con.execute(
             "UPDATE feeds SET articles_total = feeds.articles_total + c.n "
-            "FROM (SELECT unnest(?::VARCHAR[]) AS feed_url, unnest(?::INTEGER[]) AS n) AS c "
+            "FROM (SELECT unnest($feeds::VARCHAR[]) AS feed_url, unnest($counts::INTEGER[]) AS n) AS c "
             "WHERE feeds.feed_url = c.feed_url",
-            [list(counts), list(counts.values())],
+            {"feeds": list(counts), "counts": list(counts.values())},
         )
     return first + len(articles) - 1
 

@@ -49,22 +49,21 @@ def record_delivery(con: Connection, keys: Sequence[tuple[str, str, str]], error
     if not keys:
         return
     con.execute(
-        """UPDATE notifications SET status = ?, attempts = notifications.attempts + 1, last_error = ?,
-               updated_at = ?, sent_at = CASE WHEN ? THEN ? ELSE notifications.sent_at END
-           FROM (SELECT unnest(?::VARCHAR[]) AS rule, unnest(?::VARCHAR[]) AS article_id,
-                        unnest(?::VARCHAR[]) AS channel) AS k
+        """UPDATE notifications SET status = $status, attempts = notifications.attempts + 1, last_error = $error,
+               updated_at = $now, sent_at = CASE WHEN $sent THEN $now ELSE notifications.sent_at END
+           FROM (SELECT unnest($rules::VARCHAR[]) AS rule, unnest($articles::VARCHAR[]) AS article_id,
+                        unnest($channels::VARCHAR[]) AS channel) AS k
            WHERE notifications.rule = k.rule AND notifications.article_id = k.article_id
              AND notifications.channel = k.channel""",
-        [
-            "sent" if error is None else "failed",
-            error,
-            now,
-            error is None,
-            now,
-            [k[0] for k in keys],
-            [k[1] for k in keys],
-            [k[2] for k in keys],
-        ],
+        {
+            "status": "sent" if error is None else "failed",
+            "error": error,
+            "now": now,
+            "sent": error is None,
+            "rules": [k[0] for k in keys],
+            "articles": [k[1] for k in keys],
+            "channels": [k[2] for k in keys],
+        },
     )
 
 

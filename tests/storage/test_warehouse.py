@@ -170,3 +170,17 @@ def test_reader_gets_a_clear_error_for_a_missing_warehouse(tmp_path: Path) -> No
         Warehouse(tmp_path / "none").session(read_only=True),
     ):
         pass
+
+
+def test_outbox_deliveries_are_recorded_per_key(tmp_path: Path) -> None:
+    store = Warehouse(tmp_path / "w")
+    keys = [("r", "a1", "c1"), ("r", "a2", "c1"), ("r", "a3", "c1")]
+    with store.transaction() as con:
+        assert wh.enqueue_notifications(con, keys, "run", NOW) == 3
+        assert wh.enqueue_notifications(con, keys[:1], "run", NOW) == 0, "a key is queued once"
+        wh.record_delivery(con, keys[:2], None, NOW)
+        wh.record_delivery(con, keys[2:], "HTTP 500", NOW)
+        rows = con.execute(
+            "SELECT article_id, status, attempts, last_error, sent_at FROM notifications ORDER BY article_id"
+        ).fetchall()
+    assert rows == [("a1", "sent", 1, None, NOW), ("a2", "sent", 1, None, NOW), ("a3", "failed", 1, "HTTP 500", None)]
