@@ -19,7 +19,7 @@ from typing import NoReturn, TextIO
 from core.errors import PermanentError
 from core.settings import Config
 from newsmon.config import load_config
-from storage.analysts import OutputFormat, read_only_connection, run_query, shell_command
+from storage.analysts import OutputFormat, attach_statements, read_only_connection, run_query, shell_command
 from storage.connection import Connection
 
 
@@ -60,3 +60,8 @@ def open_shell(config: Config, snapshot: int | None = None) -> NoReturn:
     argv = shell_command(config.warehouse, snapshot)
     sys.stdout.flush()
     os.execv(argv[0], argv)  # noqa: S606  (our own packaged binary, arguments we built)
+
+
+def attach_script(config: Config, snapshot: int | None = None) -> str:
+    """The statements for an analyst's own DuckDB 1.5.5 client (CLI, DBeaver, a notebook)."""
+    return ";\n".join(attach_statements(config.warehouse, snapshot)) + ";"

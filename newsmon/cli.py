@@ -129,6 +129,9 @@ def cmd_sql(args: argparse.Namespace) -> int:
     from newsmon import analysts
 
     snapshot = analysts.run_snapshot(config, args.run) if args.run else args.snapshot
+    if args.print_attach:
+        print(analysts.attach_script(config, snapshot))
+        return EXIT_OK
     if args.query is None:
         analysts.open_shell(config, snapshot)
     analysts.query(config, args.query, args.format, sys.stdout, snapshot)
@@ -218,6 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     as_of = sql.add_mutually_exclusive_group()
     as_of.add_argument("--snapshot", type=int, help="query the lake as of this DuckLake snapshot id")
     as_of.add_argument("--run", help="query the lake as that pass left it (a runs.run_id)")
+    sql.add_argument(
+        "--print-attach", action="store_true", help="print the statements that attach the lake in your own DuckDB"
+    )
     sql.set_defaults(handler=cmd_sql)
 
     maintain = commands.add_parser("maintain", help="merge small data files, expire old snapshots, delete unused files")

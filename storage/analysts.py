@@ -99,12 +99,15 @@ def shell_command(location: WarehouseSettings, snapshot: int | None = None) -> l
         raise ShellUnavailable(f"{binary} is missing: reinstall duckdb-cli=={version}")
     if not lake_exists(location):
         raise WarehouseMissing(f"warehouse {location.describe()} does not exist yet: run `newsmon run` first")
-    setup = "; ".join(
-        [
-            f"SET extension_directory = {sql_string(str(extension_directory()))}",
-            "SET autoinstall_known_extensions = false",
-            attach_sql(location, LAKE, read_only=True, snapshot=snapshot),
-            f"USE {LAKE}",
-        ]
-    )
-    return [str(binary), "-cmd", setup + ";"]
+    return [str(binary), "-cmd", "; ".join(attach_statements(location, snapshot)) + ";"]
+
+
+def attach_statements(location: WarehouseSettings, snapshot: int | None = None) -> list[str]:
+    """What a DuckDB 1.5.5 client runs to attach the lake read-only, loading the extensions from this
+    installation's packages (no download)."""
+    return [
+        f"SET extension_directory = {sql_string(str(extension_directory()))}",
+        "SET autoinstall_known_extensions = false",
+        attach_sql(location, LAKE, read_only=True, snapshot=snapshot),
+        f"USE {LAKE}",
+    ]

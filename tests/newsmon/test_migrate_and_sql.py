@@ -179,3 +179,17 @@ def test_python_entry_point_for_notebooks(migrated: Path) -> None:
             con.execute("DELETE FROM articles")
     finally:
         con.close()
+
+
+def test_print_attach_works_in_a_plain_duckdb(migrated: Path) -> None:
+    result = newsmon("sql", "--config", str(migrated / "config.yaml"), "--print-attach")
+    assert result.returncode == 0, result.stderr
+    assert "ATTACH 'ducklake:sqlite:" in result.stdout and "READ_ONLY" in result.stdout
+    con = duckdb.connect()  # an analyst's own DuckDB, nothing of newsmon loaded into it
+    try:
+        for statement in result.stdout.split(";\n"):
+            if statement.strip():
+                con.execute(statement)
+        assert con.execute("SELECT count(*) FROM articles").fetchone() == (MANIFEST["tables"]["articles"],)
+    finally:
+        con.close()
