@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
-from core.errors import LockTimeout
+from core.errors import LockTimeout, WarehouseUnavailable
 from core.settings import WarehouseSettings
 
 _LOCK_CLASS = 0x6E6D  # ('nm', crc32(name)): the lake's named locks, e.g. 'writer'
@@ -139,7 +139,10 @@ class PostgresCoordinator:
 
         self.wait_seconds = wait_seconds
         self.on_wait = on_wait
-        self._con = psycopg.connect(dsn, autocommit=True, application_name="newsmon")
+        try:
+            self._con = psycopg.connect(dsn, autocommit=True, application_name="newsmon", connect_timeout=30)
+        except psycopg.Error as exc:
+            raise WarehouseUnavailable(f"cannot reach the PostgreSQL catalog '{dsn}' for its locks: {exc}") from exc
         # advisory locks are re-entrant per session: this process's threads take turns here first
         self._local: dict[str, threading.Lock] = {}
 
