@@ -126,22 +126,36 @@ def run_script(python: str, src: Path, script: str, *args: str) -> Any:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def store_rows(work: Path, sides: dict[str, tuple[str, Path, str]]) -> list[tuple[str, str]]:
+def store_rows(work: Path, sides: dict[str, tuple[str, Path, str]], rounds: int) -> list[tuple[str, str]]:
+    """Both sides alternate, `rounds` times (the machine's load changes; alternating shares it fairly)."""
+    batches: dict[str, list[float]] = {name: [] for name in sides}
+    totals: dict[str, list[float]] = {name: [] for name in sides}
+    singles: dict[str, list[float]] = {name: [] for name in sides}
+    for number in range(rounds):
+        for name, (python, src, suffix) in sides.items():
+            times = run_script(python, src, STORE, str(work / f"store-{name}-{number}{suffix}"), "10", "100", "6000")
+            single = run_script(python, src, STORE, str(work / f"one-{name}-{number}{suffix}"), "1", "1000", "6000")
+            batches[name] += times
+            totals[name].append(sum(times))
+            singles[name].append(single[0])
     rows: list[tuple[str, str]] = []
-    per_batch: dict[str, float] = {}
-    per_1000: dict[str, float] = {}
-    for name, (python, src, suffix) in sides.items():
-        batches = run_script(python, src, STORE, str(work / f"store-{name}{suffix}"), "10", "100", "6000")
-        single = run_script(python, src, STORE, str(work / f"one-{name}{suffix}"), "1", "1000", "6000")
-        per_batch[name] = statistics.median(batches) * 1000
-        per_1000[name] = single[0] * 1000
-        rows.append((f"{name}: batch of 100 articles (median of 10 commits)", f"{per_batch[name]:.0f} ms"))
-        rows.append((f"{name}: 10 batches of 100 (1,000 articles)", f"{sum(batches) * 1000:.0f} ms"))
-        rows.append((f"{name}: one batch of 1,000 articles", f"{per_1000[name]:.0f} ms"))
-    if len(per_batch) == 2:
-        rows.append(("**store cost lake / file**, batch of 100", f"**{per_batch['lake'] / per_batch['file']:.2f}x**"))
-        rows.append(("store cost lake / file, batch of 1,000", f"{per_1000['lake'] / per_1000['file']:.2f}x"))
+    for name in sides:
+        rows.append((f"{name}: batch of 100 articles (median of {len(batches[name])} commits)", _ms(batches[name])))
+        rows.append((f"{name}: 1,000 articles in 10 batches of 100 (median of {rounds})", _ms(totals[name])))
+        rows.append((f"{name}: 1,000 articles in one batch (median of {rounds})", _ms(singles[name])))
+    if len(sides) == 2:
+        for label, values in (
+            ("batch of 100", batches),
+            ("10 batches of 100", totals),
+            ("one batch of 1,000", singles),
+        ):
+            ratio = statistics.median(values["lake"]) / statistics.median(values["file"])
+            rows.append((f"**store cost lake / file**, {label}", f"**{ratio:.2f}x**"))
     return rows
+
+
+def _ms(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1000:.0f} ms"
 
 
 def view_rows(work: Path, sides: dict[str, tuple[str, Path, str]], count: int) -> list[tuple[str, str]]:
@@ -185,7 +199,10 @@ def pass_rows(work: Path, sides: dict[str, tuple[str, Path, str]], corpora: Path
 
     from newsmon.demo import serve_site
 
-    items = build_site(work / "site", collect_pages(corpora), copies=2)
+    pages = collect_pages(corpora)
+    if not pages:
+        raise SystemExit(f"no pages under {corpora}: pass --corpora")
+    items = build_site(work / "site", pages, copies=2)
     times: dict[str, list[float]] = {name: [] for name in sides}
     with serve_site(work / "site") as server:
         for number in range(rounds):
@@ -224,14 +241,15 @@ def main() -> None:
     parser.add_argument("--legacy-src", help="source tree of the previous release")
     parser.add_argument("--views-articles", type=int, default=100_000)
     parser.add_argument("--pass-rounds", type=int, default=3)
-    parser.add_argument("--corpora", default=str(ROOT.parent / "shared" / "corpora"))
+    parser.add_argument("--store-rounds", type=int, default=3)
+    parser.add_argument("--corpora", default=str(ROOT.parent / "shared" / "corpora"), help="the shared corpora")
     args = parser.parse_args()
     sides: dict[str, tuple[str, Path, str]] = {"lake": (sys.executable, ROOT, "")}
     if args.legacy_python and args.legacy_src:
         sides = {"file": (args.legacy_python, Path(args.legacy_src).resolve(), ".duckdb"), **sides}
     with tempfile.TemporaryDirectory(prefix="newsmon-bench-lake-") as scratch:
         work = Path(scratch)
-        rows = store_rows(work, sides)
+        rows = store_rows(work, sides, args.store_rounds)
         rows += view_rows(work, sides, args.views_articles)
         rows += file_rows(work)
         if args.pass_rounds:
