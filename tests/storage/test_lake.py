@@ -35,6 +35,9 @@ WRITER = textwrap.dedent(
                 else LakeLocation.postgres(spec["dsn"], spec["data"], Path(spec["folder"])))
     coordinator = coordinator_for(location, 60, print)
     con = attach(location)
+    print("ready", flush=True)
+    while not Path(spec["go"]).exists():  # both writers start together
+        pass
     for batch in spec["batches"]:
         with coordinator.hold('writer'):
             con.execute("BEGIN")
@@ -67,13 +70,18 @@ def _spawn(spec: dict[str, object]) -> subprocess.Popen[str]:
 
 
 def _overlapping_batches(offset: int) -> list[list[str]]:
-    """10 batches of 50 keys; two writers with offsets 0 and 250 share 250 keys."""
-    keys = [f"k{n:04d}" for n in range(offset, offset + 500)]
-    return [keys[i : i + 50] for i in range(0, 500, 50)]
+    """20 batches of 25 keys; two writers with offsets 0 and 250 share keys 250-499 and both start with
+    them, in the same order: without the lock they would check and insert the same keys at the same time."""
+    own = [n for n in range(offset, offset + 500) if not 250 <= n < 500]
+    keys = [f"k{n:04d}" for n in [*range(250, 500), *own]]
+    return [keys[i : i + 25] for i in range(0, 500, 25)]
 
 
-def _run_two_writers(specs: list[dict[str, object]]) -> None:
-    writers = [_spawn(spec) for spec in specs]
+def _run_two_writers(specs: list[dict[str, object]], go: Path) -> None:
+    writers = [_spawn({**spec, "go": str(go)}) for spec in specs]
+    for writer in writers:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "ready"
+    go.touch()
     for writer in writers:
         out, err = writer.communicate(timeout=300)
         assert writer.returncode == 0, err
@@ -88,7 +96,8 @@ def test_two_local_writers_store_each_key_once(tmp_path: Path) -> None:
         [
             {**base, "name": "a", "batches": _overlapping_batches(0)},
             {**base, "name": "b", "batches": _overlapping_batches(250)},
-        ]
+        ],
+        tmp_path / "go",
     )
     con = attach(location, read_only=True)
     total, distinct = con.execute("SELECT count(*), count(DISTINCT k) FROM t").fetchone() or (0, 0)
@@ -110,7 +119,7 @@ def test_two_writers_sharing_a_postgres_catalog_store_each_key_once(
         for n, name in ((1, "a"), (2, "b"))
     ]
     specs[0]["batches"], specs[1]["batches"] = _overlapping_batches(0), _overlapping_batches(250)
-    _run_two_writers(specs)
+    _run_two_writers(specs, tmp_path / "go")
     con = attach(location, read_only=True)
     assert con.execute("SELECT count(*), count(DISTINCT k) FROM t").fetchone() == (750, 750)
 
