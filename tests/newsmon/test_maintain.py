@@ -15,9 +15,10 @@ from core.records import Article
 from storage import warehouse as wh
 from storage.maintenance import data_file_count
 from storage.warehouse import Warehouse
+from tests.conftest import CLI_PASSES
 from tests.helpers import open_lake
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, CLI_PASSES]  # a `newsmon maintain` subprocess with its Prefect server
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
 
