@@ -4,7 +4,7 @@ The DuckLake, SQLite and PostgreSQL extensions come from PyPI packages (`duckdb-
 engine's version): nothing is downloaded at run time. DuckDB finds an extension by file name in an
 `extension_directory` laid out as `v<version>/<platform>/<name>.duckdb_extension`, and the packages name
 the files differently (`sqlite.duckdb_extension` holds `sqlite_scanner`), so a small directory of symbolic
-links to the package files is made once per user and engine version.
+links to the package files is made once per user and engine version (in ~/.cache/newsmon).
 """
 
 from __future__ import annotations
@@ -57,9 +57,8 @@ def extension_directory() -> Path:
     version = duckdb.__version__
     sources = {name: _package_file(package, version) for package, name in _EXTENSIONS.items()}
     digest = hashlib.sha256("\n".join(str(p) for p in sources.values()).encode()).hexdigest()[:12]
-    root = Path(tempfile.gettempdir()) / f"newsmon-duckdb-extensions-{os.getuid()}-{digest}"
-    platform = _platform()
-    folder = root / f"v{version}" / platform
+    root = _cache_root() / f"duckdb-extensions-{digest}"
+    folder = root / f"v{version}" / _platform()
     folder.mkdir(parents=True, exist_ok=True)
     for name, source in sources.items():
         link = folder / f"{name}.duckdb_extension"
@@ -70,6 +69,17 @@ def extension_directory() -> Path:
             temporary.symlink_to(source)
             temporary.replace(link)  # atomic: a concurrent process never sees a half-made link
     return root
+
+
+def _cache_root() -> Path:
+    """The user's own cache folder (not a shared /tmp another user could prepare), else a private temp one."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsmon"
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        base = Path(tempfile.gettempdir()) / f"newsmon-{os.getuid()}"
+        base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return base
 
 
 def _package_file(package: str, version: str) -> Path:
