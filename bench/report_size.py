@@ -57,12 +57,13 @@ def _articles(count: int, days: int, feeds: int, now: datetime) -> list[Article]
 
 
 def build(folder: Path, count: int, days: int, feeds: int, now: datetime) -> Config:
-    warehouse = Warehouse(folder / "wh.duckdb")
+    warehouse = Warehouse(folder / "wh")
     with warehouse.transaction() as con:
         wh.insert_articles(con, "bench", _articles(count, days, feeds, now), [], now)
+    warehouse.close()
     feed_configs = tuple(FeedConfig(f"https://feed{n}.example/rss", f"feed {n}") for n in range(feeds))
     return Config(
-        path=folder / "config.yaml", warehouse=warehouse.path, seeds=folder, taxonomy=None, network=HttpPolicy(),
+        path=folder / "config.yaml", warehouse=warehouse.settings, seeds=folder, taxonomy=None, network=HttpPolicy(),
         polling=PollingPolicy(), pipeline=PipelineSettings(), feeds=feed_configs, timezone="UTC",
     )  # fmt: skip
 

@@ -123,7 +123,7 @@ def memory_row(work: Path, pages: list[bytes], count: int) -> tuple[str, str]:
     site = work / "memory-site"
     items = build_site(site, pages, copies=-(-count // len(pages)), distinct=True)
     with serve_site(site) as server:
-        elapsed, peak, _ = run_pass(write_config(work, server.base_url, "bench.xml", work / "memory.duckdb"))
+        elapsed, peak, _ = run_pass(write_config(work, server.base_url, "bench.xml", work / "memory"))
     return (f"peak RSS of a pass over {items} pages", f"{peak} MiB in {elapsed:.0f} s (target < 2 GB)")
 
 
@@ -135,18 +135,16 @@ def pass_rows(work: Path, pages: list[bytes]) -> tuple[list[tuple[str, str]], st
     build_site(work / "distinct", pages, copies=2, distinct=True)
     bare = bare_loop([p for p in pages for _ in range(2)])
     with serve_site(work / "site") as server:
-        fixed, _, _ = run_pass(write_config(work, server.base_url, "missing.xml", work / "fixed.duckdb"))
-        config = write_config(work, server.base_url, "bench.xml", work / "bench.duckdb")
+        fixed, _, _ = run_pass(write_config(work, server.base_url, "missing.xml", work / "fixed"))
+        config = write_config(work, server.base_url, "bench.xml", work / "bench")
         first, first_rss, summary = run_pass(config)
         second, _, _ = run_pass(config, "--all")
         with prefect_server(work / "prefect-home") as env:
-            served_fixed, _, _ = run_pass(
-                write_config(work, server.base_url, "missing.xml", work / "f2.duckdb"), env=env
-            )
-            served = write_config(work, server.base_url, "bench.xml", work / "served.duckdb")
+            served_fixed, _, _ = run_pass(write_config(work, server.base_url, "missing.xml", work / "f2"), env=env)
+            served = write_config(work, server.base_url, "bench.xml", work / "served")
             served_first, _, _ = run_pass(served, env=env)
     with serve_site(work / "distinct") as server:
-        distinct, _, _ = run_pass(write_config(work, server.base_url, "bench.xml", work / "distinct.duckdb"))
+        distinct, _, _ = run_pass(write_config(work, server.base_url, "bench.xml", work / "distinct"))
     rows = [
         ("items (pages served twice under two URLs)", f"{items}"),
         ("bare trafilatura.extract + langdetect, 1 process", f"{bare:.1f} s ({bare / items * 1000:.1f} ms/item)"),

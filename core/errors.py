@@ -52,7 +52,11 @@ class WarehouseMissing(WarehouseError, PermanentError):
 
 
 class WarehouseCorrupt(WarehouseError, PermanentError):
-    """The warehouse file is damaged (truncated, overwritten) or is not a DuckDB file at all."""
+    """The warehouse's catalog file is damaged (truncated, overwritten) or is not an SQLite file at all."""
+
+
+class WarehouseNeedsMigration(WarehouseError, PermanentError):
+    """The warehouse is a single-file DuckDB database of an earlier release: run `newsmon migrate` once."""
 
 
 class WarehouseVersionError(WarehouseError, PermanentError):
@@ -72,7 +76,7 @@ class NoFeedRead(TransientError):
 
 
 class LockTimeout(TransientError):
-    """Another pass kept the warehouse longer than we were willing to wait."""
+    """Another writer kept the warehouse's write lock longer than we were willing to wait."""
 
 
 class AddressRefused(PermanentError):

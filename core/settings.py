@@ -6,16 +6,71 @@ here: newsmon.config reads and validates the file (with core.validate).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from core.records import FeedKind
 
+CatalogKind = Literal["sqlite", "postgres"]
+CATALOG_FILE = "catalog.sqlite"
+DATA_FOLDER = "data"
+
 
 def at_least(minimum: float, default: Any) -> Any:
     """A settings field with a lower bound the config validator enforces (core.validate.read_section)."""
     return field(default=default, metadata={"minimum": minimum})
+
+
+@dataclass(frozen=True)
+class WarehouseSettings:
+    """Where the warehouse (a DuckLake: a SQL catalog + Parquet data files) lives (config `warehouse:`).
+
+    `catalog` is the SQLite catalog file, or a PostgreSQL libpq connection string (the password comes from
+    PGPASSWORD or ~/.pgpass, never from the config). `local_dir` is this machine's folder for derived
+    files (the near-duplicate index) and, for SQLite, the writers' lock files.
+
+    The embedded layout (`warehouse: data/newsmon`) is one folder:
+        data/newsmon/catalog.sqlite   the DuckLake catalog
+        data/newsmon/data/            Parquet data files (main/<table>/ducklake-*.parquet)
+        data/newsmon/lsh.sqlite       near-duplicate index (derived from the lake, rebuilt when missing)
+        data/newsmon/writer.lock      writers hold it while they commit; passes/ holds one lock per pass
+    """
+
+    kind: CatalogKind
+    catalog: str
+    data_path: str
+    local_dir: Path
+
+    @classmethod
+    def embedded(cls, folder: Path) -> WarehouseSettings:
+        folder = folder.absolute()
+        return cls("sqlite", str(folder / CATALOG_FILE), str(folder / DATA_FOLDER) + os.sep, folder)
+
+    @classmethod
+    def postgres(cls, dsn: str, data_path: str, local_dir: Path) -> WarehouseSettings:
+        data = data_path if data_path.endswith(("/", os.sep)) else data_path + "/"
+        return cls("postgres", dsn, data, local_dir.absolute())
+
+    @property
+    def uri(self) -> str:
+        """What follows ATTACH: 'ducklake:sqlite:/…/catalog.sqlite' or 'ducklake:postgres:dbname=…'."""
+        return f"ducklake:{self.kind}:{self.catalog}"
+
+    @property
+    def index_path(self) -> Path:
+        return self.local_dir / "lsh.sqlite"
+
+    def describe(self) -> str:
+        return self.catalog if self.kind == "sqlite" else f"the PostgreSQL catalog '{self.catalog}'"
+
+
+@dataclass(frozen=True)
+class MaintenanceSettings:
+    """Lake upkeep (config `maintenance:`): how long snapshots stay queryable with AT (VERSION => …)."""
+
+    keep_snapshots_days: float = at_least(0, 7.0)
 
 
 @dataclass(frozen=True)
@@ -166,7 +221,7 @@ class WatchSettings:
 @dataclass(frozen=True)
 class Config:
     path: Path
-    warehouse: Path
+    warehouse: WarehouseSettings
     seeds: Path
     taxonomy: Path | None
     network: HttpPolicy
@@ -179,6 +234,7 @@ class Config:
     # What loading the OPML files left out or merged ("subs.opml: skipped 'X': …"), shown by status and the pass.
     source_notes: tuple[str, ...] = ()
     stories: StoryPolicy = field(default_factory=StoryPolicy)
+    maintenance: MaintenanceSettings = field(default_factory=MaintenanceSettings)
     # (name, YAML text) of the bundled taxonomy and the user's `taxonomy:` file, merged in this order.
     taxonomy_sources: tuple[tuple[str, str], ...] = ()
     # IANA zone for times shown to people (status, report); None: TZ, else the machine's zone.

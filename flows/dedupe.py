@@ -10,9 +10,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from pathlib import Path
 
 from core.records import ARTICLE_PREFIX, SEED_PREFIX, Article, public_id
+from core.settings import WarehouseSettings
 from extractors.dedup import PARAMETERS, Candidate, best_original, fingerprint, mask_figures, shingle_hashes
 from storage import warehouse as wh
 from storage.lsh import IndexedDoc, LshIndex, discard_index
@@ -22,11 +22,13 @@ CATCH_UP_CHUNK = 1000
 _BATCH_AGE = 1 << 62  # batch articles are younger than everything indexed
 
 
-def open_index(warehouse: Path) -> LshIndex:
+def open_index(warehouse: WarehouseSettings) -> LshIndex:
     return LshIndex(index_path(warehouse), PARAMETERS)
 
 
-def open_caught_up(warehouse: Path, con: Connection, warn: Callable[[str], None]) -> tuple[LshIndex, int, bool]:
+def open_caught_up(
+    warehouse: WarehouseSettings, con: Connection, warn: Callable[[str], None]
+) -> tuple[LshIndex, int, bool]:
     """The index, caught up with the warehouse: (index, documents added, whether it was rebuilt). A damaged
     index file (derived data) is deleted and rebuilt from the warehouse with a warning; it never blocks."""
     try:

@@ -11,6 +11,7 @@ flight and the next pass picks those entries up again (they are not stored yet).
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import sys
@@ -36,7 +37,7 @@ from extractors.classify import classifier_for
 from extractors.embedding import warm_up
 from extractors.seeds import SEED_SKIP_STEMS, parse_seed
 from flows.backlog import deferred_events, hold_back, within_budget
-from flows.dedupe import mark_duplicates, open_caught_up
+from flows.dedupe import catch_up, mark_duplicates, open_caught_up
 from flows.extraction import Extraction, ProcessSettings, extraction_for
 from flows.feeds import poll_feed
 from flows.http import HttpFetcher
@@ -47,7 +48,6 @@ from flows.progress import PassProgress, pass_progress
 from flows.sources import poll_sitemap
 from flows.stories import assign_stories, store_stories
 from storage import warehouse as wh
-from storage.lock import pass_lock
 from storage.lsh import LshIndex
 from storage.warehouse import Warehouse
 
@@ -166,19 +166,27 @@ class BatchWriter:
 @task(name="store-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def store_batch_task(writer: BatchWriter, articles: Sequence[Article], events: Sequence[LinkEvent]) -> list[Article]:
     """One transaction: keep articles with new canonical URLs, mark duplicates, insert them and queue their
-    alert notifications (the outbox). Then add them to the near-duplicate index. Safe to retry."""
+    alert notifications (the outbox). Then add them to the near-duplicate index. Safe to retry.
+
+    All of it under the writers' lock: the index first catches up with what other writers stored since
+    (so their articles count as earlier documents), and the checks for stored URLs and story state see
+    every commit."""
     articles = [replace(a, tags=writer.tags[a.feed_url]) if writer.tags.get(a.feed_url) else a for a in articles]
-    with writer.warehouse.transaction() as con:
-        fresh = wh.new_articles(con, articles)
-        marked = mark_duplicates(fresh, writer.index, lambda ids: wh.document_texts(con, ids))
-        storied = assign_stories(con, marked, writer.stories)
-        marked = storied.articles
-        high_water = wh.insert_articles(con, writer.run_id, marked, events, datetime.now(UTC))
-        store_stories(con, storied, datetime.now(UTC))
-        queued = queue_matches(con, writer.rules, marked, writer.run_id)
-        fault_point("in-store-transaction")
-    fault_point("after-store")
-    writer.index.add([(ARTICLE_PREFIX + a.article_id, a.fingerprint) for a in marked if a.fingerprint], high_water)
+    with writer.warehouse.write_lock():
+        with writer.warehouse.session() as con:
+            catch_up(writer.index, con)
+        with writer.warehouse.transaction() as con:
+            fresh = wh.new_articles(con, articles)
+            marked = mark_duplicates(fresh, writer.index, lambda ids: wh.document_texts(con, ids))
+            storied = assign_stories(con, marked, writer.stories)
+            marked = storied.articles
+            high_water = wh.insert_articles(con, writer.run_id, marked, events, datetime.now(UTC))
+            store_stories(con, storied, datetime.now(UTC))
+            queued = queue_matches(con, writer.rules, marked, writer.run_id)
+            fault_point("in-store-transaction")
+        fault_point("after-store")
+        prints = [(ARTICLE_PREFIX + a.article_id, a.fingerprint) for a in marked if a.fingerprint]
+        writer.index.add(prints, high_water)
     get_run_logger().info(store_message(marked, len(events), queued))
     return marked
 
@@ -205,16 +213,18 @@ def _record_polls(
     states: dict[str, FeedState],
     now: datetime,
 ) -> None:
-    with warehouse.transaction() as con:
-        for poll, title in polls:
-            state = states.get(poll.feed_url)
-            failures = _feed_failures(poll, state)
-            next_at: datetime | None = (
-                next_poll_after_failure(now, config.polling, failures, poll.retry_after_seconds)
-                if poll.outcome == "failed"
-                else next_poll_after_success(now, config.polling, poll.ttl_seconds)
-            )
-            wh.record_feed_poll(con, poll, now, next_at, failures, title)
+    outcomes: list[wh.PollOutcome] = []
+    for poll, title in polls:
+        failures = _feed_failures(poll, states.get(poll.feed_url))
+        next_at: datetime | None = (
+            next_poll_after_failure(now, config.polling, failures, poll.retry_after_seconds)
+            if poll.outcome == "failed"
+            else next_poll_after_success(now, config.polling, poll.ttl_seconds)
+        )
+        outcomes.append(wh.PollOutcome(poll, now, next_at, failures, title))
+    if outcomes:
+        with warehouse.transaction() as con:
+            wh.record_feed_polls(con, outcomes)
 
 
 def new_entries(warehouse: Warehouse, polls: Sequence[FeedPoll]) -> tuple[list[FeedEntry], int, int]:
@@ -319,8 +329,7 @@ def prepare_warehouse(warehouse: Warehouse, config: Config, now: datetime, logge
     with warehouse.transaction() as con:
         added = wh.load_seeds(con, seeds, now)
         wh.label_seeds(con, {seed: (c.platforms, c.topics) for seed, c in labels.items()})
-        for feed in config.feeds:
-            wh.mark_feed_skipped(con, feed.url, feed.name, feed.kind, feed.tags)
+        wh.mark_feeds(con, [(feed.url, feed.name, feed.kind, feed.tags) for feed in config.feeds])
         states = wh.feed_states(con)
     if added:
         logger.info("loaded %d seed documents from %s", added, config.seeds)
@@ -332,7 +341,7 @@ def prepare_warehouse(warehouse: Warehouse, config: Config, now: datetime, logge
 def _prepare(warehouse: Warehouse, config: Config, run_id: str, now: datetime) -> dict[str, FeedState]:
     logger = get_run_logger()
     with warehouse.transaction() as con:
-        aborted = wh.start_run(con, run_id, flow_run_id(), now)
+        aborted = wh.start_run(con, run_id, flow_run_id(), now, warehouse.alive)
     if aborted:
         logger.warning("%d earlier pass(es) had been killed before finishing; marked 'aborted'", aborted)
     return prepare_warehouse(warehouse, config, now, logger)
@@ -341,7 +350,7 @@ def _prepare(warehouse: Warehouse, config: Config, run_id: str, now: datetime) -
 def open_dedup_index(warehouse: Warehouse, logger: Logger) -> LshIndex:
     """The near-duplicate index, caught up with the warehouse."""
     with warehouse.session() as con:
-        index, added, rebuilt = open_caught_up(warehouse.path, con, logger.warning)
+        index, added, rebuilt = open_caught_up(warehouse.settings, con, logger.warning)
     if rebuilt:
         logger.warning("the near-duplicate index was ahead of the warehouse (a restored backup?): rebuilt it")
     if added:
@@ -359,12 +368,13 @@ def flow_run_id() -> str | None:
 
 
 def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
-    """One pass, inside the caller's flow run. Holds the warehouse's pass lock throughout."""
+    """One pass, inside the caller's flow run. Other passes may run at the same time (on this machine or,
+    with a PostgreSQL catalog, others): each batch commits under the writers' lock."""
     logger = get_run_logger()
-    warehouse = Warehouse(config.warehouse)
+    warehouse = Warehouse(config.warehouse, LOCK_WAIT_SECONDS, logger.warning)
     run_id = uuid.uuid4().hex[:12]
     tally = Tally(feeds_total=len(config.feeds))
-    with pass_lock(config.warehouse, LOCK_WAIT_SECONDS, logger.warning):
+    with contextlib.closing(warehouse), warehouse.pass_running(run_id):
         now = datetime.now(UTC)
         states = _prepare(warehouse, config, run_id, now)
         extraction = extraction_for(config.pipeline.extract_workers, config.pipeline.dask_address, logger.warning)
@@ -437,8 +447,14 @@ def notify(warehouse: Warehouse, config: Config, run_id: str, tally: Tally) -> N
 
 
 def finish_run(warehouse: Warehouse, summary: PassSummary, error: str | None) -> None:
-    with warehouse.transaction() as con:
-        wh.finish_run(con, summary, datetime.now(UTC), error)
+    """Store the summary; then record in the run's row the snapshot that holds everything the pass wrote."""
+    with warehouse.write_lock():
+        with warehouse.transaction() as con:
+            wh.finish_run(con, summary, datetime.now(UTC), error)
+        snapshot = warehouse.last_snapshot
+        if snapshot is not None:
+            with warehouse.transaction() as con:
+                wh.set_run_snapshot(con, summary.run_id, snapshot)
 
 
 def summary_to_dict(summary: PassSummary) -> dict[str, Any]:

@@ -259,7 +259,13 @@ def _compose(con: Connection, config: Config, channels: dict[str, Channel]) -> i
 
 def deliver_pending(warehouse: Warehouse, config: Config) -> DeliveryReport:
     """Send every due message of the configured rules and channels (composing new outbox rows into new
-    messages first); rows of removed rules stay queued."""
+    messages first); rows of removed rules stay queued. One process at a time (the lake's `delivery`
+    lock): two passes never compose or send the same row twice."""
+    with warehouse.exclusive("delivery"):
+        return _deliver_due(warehouse, config)
+
+
+def _deliver_due(warehouse: Warehouse, config: Config) -> DeliveryReport:
     allow = HostAllowList(config.network.allow_hosts)
     rules = {rule.name for rule in config.alerts}
     channels = {channel.label: channel for rule in config.alerts for channel in map(channel_for, rule.notify)}

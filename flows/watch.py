@@ -1,7 +1,7 @@
 """`newsmon watch`: one long-lived process that keeps every feed on its own schedule, accepts WebSub pushes
 and turns new entries into stored, deduplicated, alerted articles within seconds.
 
-Threads: the watch loop (this module; the only warehouse writer), a pool polling due feeds, and the HTTP
+Threads: the watch loop (this module; the process's only warehouse writer), a pool polling due feeds, and the HTTP
 server (WebSub callbacks, /healthz, /metrics) whose threads only queue pushes. New entries wait in memory
 until the batch is full (`watch.batch_size`) or its first entry has waited `watch.batch_wait_seconds`;
 then one processing cycle runs as a Prefect flow run (`newsmon-watch-cycle`) through the same steps as
@@ -9,6 +9,10 @@ then one processing cycle runs as a Prefect flow run (`newsmon-watch-cycle`) thr
 its outbox rows), update the feeds, deliver alerts. Unchanged and failed polls are written without a flow
 run (no cycle when there is no work). SIGTERM: the server stops taking pushes, the entries in hand are
 processed as a last cycle, the outbox is delivered, and the process exits.
+
+The watcher is one writer of the lake among others (`newsmon run` passes, other watchers): it holds no lock
+for its life, and each cycle commits under the writers' lock (storage.coordination). One `Warehouse` (one
+attachment of the lake) serves the whole process and is closed when the watcher stops.
 """
 
 from __future__ import annotations
@@ -34,7 +38,6 @@ from flows.watch_cycle import Cycle, Work, run_cycle
 from flows.watch_metrics import WatchMetrics
 from flows.watch_server import WatchServer
 from storage import warehouse as wh
-from storage.lock import pass_lock
 from storage.warehouse import Warehouse
 
 log = logging.getLogger("newsmon.watch")
@@ -52,7 +55,7 @@ class Watcher:
         self.stop = stop
         self.wake = threading.Event()
         self.metrics = WatchMetrics()
-        self.warehouse = Warehouse(config.warehouse)
+        self.warehouse = Warehouse(config.warehouse, LOCK_WAIT_SECONDS, log.warning)
         self.ready = False
         self.heartbeat = time.monotonic()
         self.port: int | None = None
@@ -66,10 +69,12 @@ class Watcher:
         return live, self.ready and live and not self.stop.is_set()
 
     def run(self, on_ready: Callable[[int], None] | None = None) -> None:
-        with pass_lock(self.config.warehouse, LOCK_WAIT_SECONDS, log.warning):
-            self._run_locked(on_ready)
+        try:
+            self._run_watching(on_ready)
+        finally:
+            self.warehouse.close()
 
-    def _run_locked(self, on_ready: Callable[[int], None] | None) -> None:
+    def _run_watching(self, on_ready: Callable[[int], None] | None) -> None:
         config = self.config
         book, subs = self._load()
         extraction = extraction_for(config.pipeline.extract_workers, config.pipeline.dask_address, log.warning)

@@ -124,8 +124,13 @@ class FeedBook:
     @staticmethod
     def write(con: wh.Connection, polls: Sequence[Planned]) -> None:
         """Feed rows and schedules of the polls, in the caller's transaction."""
-        for poll, title, failures, stored, polled_at in polls:
-            wh.record_feed_poll(con, poll, polled_at, stored.schedule.next_poll_at, failures, title)
+        wh.record_feed_polls(
+            con,
+            [
+                wh.PollOutcome(poll, polled_at, stored.schedule.next_poll_at, failures, title)
+                for poll, title, failures, stored, polled_at in polls
+            ],
+        )
         if polls:
             wh.save_schedules(con, [stored for *_, stored, _ in polls], max(at for *_, at in polls))
 

@@ -102,10 +102,16 @@ def watch_cycle(key: str, entries: int, pushed: int, polls: int) -> dict[str, in
 
 
 def _process(cycle: Cycle, work: Work) -> dict[str, int]:
+    """The cycle is a run of its own (a `runs` row), seen alive by other writers while it works."""
     run_id = uuid.uuid4().hex[:12]
+    with cycle.warehouse.pass_running(run_id):
+        return _process_run(cycle, work, run_id)
+
+
+def _process_run(cycle: Cycle, work: Work, run_id: str) -> dict[str, int]:
     now = datetime.now(UTC)
     with cycle.warehouse.transaction() as con:
-        wh.start_run(con, run_id, _flow_run_id(), now)
+        wh.start_run(con, run_id, _flow_run_id(), now, cycle.warehouse.alive)
     tally = Tally(feeds_total=len(work.polls))
     tally.events.extend(work.events)
     for poll, _ in work.polls:

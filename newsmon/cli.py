@@ -1,4 +1,4 @@
-"""The `newsmon` command: run, demo, status, feeds, …"""
+"""The `newsmon` command: run, watch, demo, status, feeds, sql, maintain, migrate, …"""
 
 from __future__ import annotations
 
@@ -131,13 +131,62 @@ def cmd_export(args: argparse.Namespace) -> int:
     from storage.readmodels import export_column_types, read_back_sql
     from storage.warehouse import Warehouse, export_tables
 
-    out = Path(args.out or f"{config.warehouse.stem}-export")
+    out = Path(args.out or f"{config.warehouse.local_dir.name}-export")
     with Warehouse(config.warehouse).reader() as con:
         written = export_tables(con, out.resolve(), args.format, since)
         types = export_column_types(con, "articles")
     for table, rows in written.items():
         print(f"{table}: {rows} rows -> {out / table}/day=YYYY-MM-DD/")
     print(f"read back: {read_back_sql(out, 'articles', args.format, types)}")
+    return EXIT_OK
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    """A query (read-only; never blocks a pass), or with none the DuckDB shell with the lake attached."""
+    config = _config(args)
+    from newsmon import analysts
+
+    snapshot = analysts.run_snapshot(config, args.run) if args.run else args.snapshot
+    if args.print_attach:
+        print(analysts.attach_script(config, snapshot))
+        return EXIT_OK
+    if args.query is None:
+        analysts.open_shell(config, snapshot)
+    analysts.query(config, args.query, args.format, sys.stdout, snapshot)
+    return EXIT_OK
+
+
+def cmd_maintain(args: argparse.Namespace) -> int:
+    config = _config(args)
+    _prefect_defaults()
+    early_server = start_early()
+    from newsmon.flow import run_maintenance
+
+    hand_over(early_server)
+    report = run_maintenance(config)
+    print(
+        f"data files: {report['files_before']} -> {report['files_after']}; "
+        f"snapshots: {report['snapshots_before']} -> {report['snapshots_after']} "
+        f"(time travel reaches back {config.maintenance.keep_snapshots_days:g} days)"
+    )
+    return EXIT_OK
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    config = _config(args)
+    from newsmon.migrate import migrate_warehouse
+
+    checks = migrate_warehouse(
+        config,
+        Path(args.old).absolute() if args.old else None,
+        Path(args.legacy_python) if args.legacy_python else None,
+        Path(args.exported) if args.exported else None,
+        print,
+    )
+    width = max(len(c.table) for c in checks)
+    for check in checks:
+        print(f"  {check.table:<{width}}  {check.exported:>9} exported  {check.loaded:>9} in the lake  ok")
+    print(f"migrated: {len(checks)} tables, every row count verified")
     return EXIT_OK
 
 
@@ -160,7 +209,9 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="newsmon", description="Monitor news feeds into a DuckDB warehouse.")
+    parser = argparse.ArgumentParser(
+        prog="newsmon", description="Monitor news feeds into a DuckDB warehouse (a DuckLake)."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="one monitoring pass (a Prefect flow run)")
     run.add_argument("--config", required=True, help="YAML config file")
@@ -170,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--config", required=True, help="YAML config file")
     watch.set_defaults(handler=cmd_watch)
     demo = commands.add_parser("demo", help="serve the bundled sample site on 127.0.0.1 and run a pass")
-    demo.add_argument("--db", help="warehouse file to write (default: demo-output/newsmon.duckdb)")
+    demo.add_argument("--db", help="warehouse folder to write (default: demo-output/newsmon)")
     demo.add_argument("--serve", action="store_true", help="only serve the sample site until Ctrl-C (no pass)")
     demo.add_argument("--port", type=int, default=8765, help="port for --serve (default 8765)")
     demo.set_defaults(handler=cmd_demo)
@@ -195,6 +246,32 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--days", type=int, default=30, help="how many days back (default 30)")
     report.set_defaults(handler=cmd_report)
     add_feeds_commands(commands)
+    sql = commands.add_parser(
+        "sql", help="query the warehouse read-only (never blocks a pass); no query: the DuckDB shell"
+    )
+    sql.add_argument("--config", required=True, help="YAML config file")
+    sql.add_argument("query", nargs="?", help="SQL to run (omit for an interactive DuckDB shell)")
+    sql.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output (default table)")
+    as_of = sql.add_mutually_exclusive_group()
+    as_of.add_argument("--snapshot", type=int, help="query the lake as of this DuckLake snapshot id")
+    as_of.add_argument("--run", help="query the lake as that pass left it (a runs.run_id)")
+    sql.add_argument(
+        "--print-attach", action="store_true", help="print the statements that attach the lake in your own DuckDB"
+    )
+    sql.set_defaults(handler=cmd_sql)
+
+    maintain = commands.add_parser("maintain", help="merge small data files, expire old snapshots, delete unused files")
+    maintain.add_argument("--config", required=True, help="YAML config file")
+    maintain.set_defaults(handler=cmd_maintain)
+
+    migrate = commands.add_parser("migrate", help="convert a single-file warehouse of an earlier release to the lake")
+    migrate.add_argument("--config", required=True, help="YAML config file (its warehouse: is where the lake goes)")
+    migrate.add_argument("--from", dest="old", help="the old warehouse file (default: the config's warehouse path)")
+    source = migrate.add_mutually_exclusive_group(required=True)
+    source.add_argument("--legacy-python", help="Python of the earlier release (its duckdb reads the old file)")
+    source.add_argument("--exported", help="a folder written by storage/legacy_export.py (manifest.json + Parquet)")
+    migrate.set_defaults(handler=cmd_migrate)
+
     alerts = commands.add_parser("alerts", help="alert rule tools")
     alert_commands = alerts.add_subparsers(dest="alerts_command", required=True)
     test = alert_commands.add_parser("test", help="send a sample message through a rule's channels")

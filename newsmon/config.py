@@ -25,12 +25,14 @@ from core.settings import (
     Config,
     FeedConfig,
     HttpPolicy,
+    MaintenanceSettings,
     NotificationSettings,
     PipelineSettings,
     PollingPolicy,
     ScheduleSettings,
     SpikeSettings,
     StoryPolicy,
+    WarehouseSettings,
     WatchSettings,
     WebSubSettings,
 )
@@ -222,16 +224,66 @@ def _timezone(reader: TreeReader, raw: Any) -> str | None:
     return name
 
 
+_WAREHOUSE_KEYS = {"path", "catalog", "data_path", "local_dir"}
+_LOCAL_DEFAULT = ".newsmon-local"  # this machine's derived files, next to the config (PostgreSQL catalog)
+_LITERAL_PASSWORD = re.compile(r"(?:^|\s)password\s*=\s*(?!\$\{)", re.IGNORECASE)
+_URL_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+
+
+def _warehouse(reader: TreeReader, raw: Any, base: Path) -> WarehouseSettings:
+    """`warehouse: PATH` (a folder: SQLite catalog + data files) or a mapping: `path`, or `catalog` (a
+    PostgreSQL connection string) + `data_path` (shared by every machine) + optional `local_dir`."""
+    if raw is None:
+        raise reader.fail("warehouse", "missing: the warehouse folder to write, e.g. data/newsmon")
+    if isinstance(raw, str):
+        return WarehouseSettings.embedded(_local_path(reader, raw, "warehouse", base))
+    section = reader.mapping(raw, "warehouse", _WAREHOUSE_KEYS)
+    if "path" in section:
+        extra = sorted(set(section) - {"path"})
+        if extra:
+            raise reader.fail(f"warehouse.{extra[0]}", "goes with warehouse.catalog, not with warehouse.path")
+        return WarehouseSettings.embedded(_local_path(reader, section["path"], "warehouse.path", base))
+    if "catalog" not in section:
+        raise reader.fail("warehouse", "give either path (a local folder) or catalog + data_path (PostgreSQL)")
+    dsn = _postgres_dsn(reader, section["catalog"])
+    if "data_path" not in section:
+        raise reader.fail("warehouse.data_path", "missing: the data folder every writer and reader can reach")
+    data = reader.text(section["data_path"], "warehouse.data_path")
+    if _URL_SCHEME.match(data):
+        raise reader.fail(
+            "warehouse.data_path",
+            f"{data!r}: object storage needs DuckDB's httpfs extension, which no package ships for this DuckDB "
+            "version (nothing is downloaded at run time); use a shared filesystem path (NFS, SMB, a mount)",
+        )
+    local = _local_path(reader, section.get("local_dir", _LOCAL_DEFAULT), "warehouse.local_dir", base)
+    return WarehouseSettings.postgres(dsn, str(_local_path(reader, data, "warehouse.data_path", base)), local)
+
+
+def _postgres_dsn(reader: TreeReader, value: Any) -> str:
+    text = reader.text(value, "warehouse.catalog")
+    kind, _, dsn = text.partition(":")
+    if kind != "postgres" or not dsn.strip():
+        raise reader.fail(
+            "warehouse.catalog",
+            f"{text!r:.80} is not 'postgres:<libpq connection string>', e.g. "
+            "'postgres:host=db.internal dbname=newsmon user=newsmon'",
+        )
+    if _LITERAL_PASSWORD.search(dsn):
+        raise reader.fail(
+            "warehouse.catalog",
+            "a password written in the config: set PGPASSWORD (or ~/.pgpass), or write password=${ENV_VAR}",
+        )
+    return _expand_env(reader, dsn.strip(), "warehouse.catalog")
+
+
 def parse_config(text: str, path: Path) -> Config:
     reader = TreeReader(str(path), ConfigError)
     top = reader.mapping(load_yaml(text, str(path), ConfigError), "", {f.name for f in fields(Config)} - _DERIVED)
-    if "warehouse" not in top:
-        raise reader.fail("warehouse", "missing: the DuckDB file to write, e.g. data/newsmon.duckdb")
     opml = _opml_paths(reader, top["opml"], path) if "opml" in top else ()
     opml_feeds, notes = _opml_feeds(reader, opml)
     return Config(
         path=path,
-        warehouse=_local_path(reader, top["warehouse"], "warehouse", path),
+        warehouse=_warehouse(reader, top.get("warehouse"), path),
         seeds=_local_path(reader, top["seeds"], "seeds", path) if "seeds" in top else bundled_seeds_dir(),
         taxonomy=_local_path(reader, top["taxonomy"], "taxonomy", path) if "taxonomy" in top else None,
         network=read_section(reader, HttpPolicy, top.get("network"), "network"),
@@ -252,6 +304,7 @@ def parse_config(text: str, path: Path) -> Config:
         stories=read_section(reader, StoryPolicy, top.get("stories"), "stories"),
         watch=_watch(reader, top.get("watch"), read_section(reader, PollingPolicy, top.get("polling"), "polling")),
         websub=_websub(reader, top.get("websub")),
+        maintenance=read_section(reader, MaintenanceSettings, top.get("maintenance"), "maintenance"),
     )
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from core.settings import WarehouseSettings
 from core.words import count_of
 from newsmon.resources import sample_site_dir
 from storage.readmodels import EXAMPLE_QUERIES, show_queries
@@ -174,11 +175,15 @@ def _print_received(messages: list[dict[str, Any]]) -> None:
         print("    " + str(message.get("message", "")).replace("\n", "\n    "))
 
 
-def _print_queries(warehouse: Path) -> None:
-    show_queries(warehouse, EXAMPLE_QUERIES)
+def _print_queries(warehouse: Path, config_path: Path) -> None:
+    settings = WarehouseSettings.embedded(warehouse)
+    show_queries(settings, EXAMPLE_QUERIES)
     print(
-        f"\nOpen the warehouse yourself:  duckdb -readonly {warehouse}\n"
-        "  (or in Python: duckdb.connect(path, read_only=True); close it before the next pass writes)"
+        f"\nOpen the warehouse yourself (read-only; keep it open while passes run):\n"
+        f"  newsmon sql --config {config_path}            # the DuckDB shell\n"
+        f'  newsmon sql --config {config_path} "SELECT count(*) FROM articles_unique"\n'
+        f"  Python: from newsmon.analysts import connect; con = connect('{config_path}')\n"
+        f"  your own DuckDB 1.5.5: ATTACH '{settings.uri}' AS lake (READ_ONLY); USE lake;"
     )
 
 
@@ -190,7 +195,7 @@ def run_demo(warehouse: Path | None) -> int:
     from newsmon.summary import format_summary
 
     site = sample_site_dir()
-    warehouse = (warehouse or DEMO_DIR / "newsmon.duckdb").resolve()
+    warehouse = (warehouse or DEMO_DIR / "newsmon").resolve()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     receiver = WebhookReceiver()
     with serve_site(site) as server, running(receiver):
@@ -203,7 +208,7 @@ def run_demo(warehouse: Path | None) -> int:
         result = run_pass(config, poll_all=True)
     print("\n" + format_summary(summary_from_dict(result), time.monotonic() - started))
     _print_received(receiver.received)
-    _print_queries(warehouse)
+    _print_queries(warehouse, config_path)
     report = write_report(config, warehouse.parent / "report.html", days=30)
     print(f"\nReport with charts (open it in a browser; it needs no network): {report.resolve()}")
     return 0

@@ -1,4 +1,5 @@
-"""The Prefect flow `newsmon-pass` (the deployments' entrypoint) and how the CLI runs it.
+"""The Prefect flows `newsmon-pass` and `newsmon-maintain` (the deployments' entrypoints) and how the CLI
+runs them.
 
 The config is parsed once per process: a deployment's run reads the file named by its `config_path`
 parameter; `newsmon run` and the demo, which have already loaded and validated it, hand their Config to
@@ -9,6 +10,7 @@ in it may hold tokens).
 from __future__ import annotations
 
 import contextvars
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from prefect.states import Failed
 
 from core.errors import NewsmonError
 from core.settings import Config
+from flows.maintain import maintain_task
 from flows.monitor import execute_pass, summary_to_dict
 from newsmon.config import load_config
 
@@ -71,5 +74,21 @@ def run_watch_flow(config: Config) -> None:
     token = _LOADED.set(config)
     try:
         watch(str(config.path))
+    finally:
+        _LOADED.reset(token)
+
+
+@flow(name="newsmon-maintain", log_prints=True)
+def maintain_lake(config_path: str) -> dict[str, Any]:
+    """Warehouse upkeep (see storage.maintenance). Returns file and snapshot counts before and after."""
+    config = _config_for(Path(config_path))
+    return asdict(maintain_task(config.warehouse, config.maintenance))
+
+
+def run_maintenance(config: Config) -> dict[str, Any]:
+    """Run the `newsmon-maintain` flow on a config this process has already loaded."""
+    token = _LOADED.set(config)
+    try:
+        return maintain_lake(str(config.path))
     finally:
         _LOADED.reset(token)

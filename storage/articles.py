@@ -80,8 +80,14 @@ def insert_articles(
     insert_rows(con, "articles", ARTICLE_COLUMNS, [article_row(a, run_id, first + i) for i, a in enumerate(articles)])
     insert_rows(con, "mentions", MENTION_COLUMNS, [row for a in articles for row in mention_rows(a, run_id)])
     insert_rows(con, "link_events", LINK_EVENT_COLUMNS, [link_event_row(e, run_id, now) for e in events])
-    for feed_url, count in _count_by_feed(articles).items():
-        con.execute("UPDATE feeds SET articles_total = articles_total + ? WHERE feed_url = ?", [count, feed_url])
+    counts = _count_by_feed(articles)
+    if counts:  # one statement for all feeds: each UPDATE statement costs a catalog round trip in a DuckLake
+        con.execute(
+            "UPDATE feeds SET articles_total = feeds.articles_total + c.n "
+            "FROM (SELECT unnest($feeds::VARCHAR[]) AS feed_url, unnest($counts::INTEGER[]) AS n) AS c "
+            "WHERE feeds.feed_url = c.feed_url",
+            {"feeds": list(counts), "counts": list(counts.values())},
+        )
     return first + len(articles) - 1
 
 

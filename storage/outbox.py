@@ -31,11 +31,8 @@ def enqueue_notifications(
     con: Connection, keys: Sequence[tuple[str, str, str]], run_id: str, now: datetime, kind: str = "article"
 ) -> int:
     """Outbox rows ('pending') for (rule, article_id, channel) keys not queued before. Returns how many."""
-    before = con.execute("SELECT count(*) FROM notifications").fetchone()
     rows = [(rule, article, channel, "pending", 0, now, now, run_id, kind) for rule, article, channel in keys]
-    insert_rows(con, "notifications", NOTIFICATION_COLUMNS, rows, skip_existing=True)
-    after = con.execute("SELECT count(*) FROM notifications").fetchone()
-    return int(after[0]) - int(before[0]) if after and before else 0
+    return insert_rows(con, "notifications", NOTIFICATION_COLUMNS, rows, unique_by=("rule", "article_id", "channel"))
 
 
 @dataclass(frozen=True)
@@ -66,12 +63,22 @@ def due_notifications(con: Connection, max_attempts: int) -> list[DueNotificatio
 def save_message(con: Connection, message: ComposedMessage, now: datetime) -> None:
     """Persist a composed message and tie its outbox rows to it, before it is sent for the first time."""
     row = (message.message_id, message.channel, message.rule, message.title, message.body, now)
-    insert_rows(con, "messages", MESSAGE_COLUMNS, [row], skip_existing=True)
-    for rule, article, channel in message.keys:
-        con.execute(
-            "UPDATE notifications SET message_id = ? WHERE rule = ? AND article_id = ? AND channel = ?",
-            [message.message_id, rule, article, channel],
-        )
+    insert_rows(con, "messages", MESSAGE_COLUMNS, [row], unique_by=("message_id", "channel"))
+    if not message.keys:
+        return
+    con.execute(  # one statement for all rows (each statement costs a catalog round trip in a DuckLake)
+        """UPDATE notifications SET message_id = $message
+           FROM (SELECT unnest($rules::VARCHAR[]) AS rule, unnest($articles::VARCHAR[]) AS article_id,
+                        unnest($channels::VARCHAR[]) AS channel) AS k
+           WHERE notifications.rule = k.rule AND notifications.article_id = k.article_id
+             AND notifications.channel = k.channel""",
+        {
+            "message": message.message_id,
+            "rules": [k[0] for k in message.keys],
+            "articles": [k[1] for k in message.keys],
+            "channels": [k[2] for k in message.keys],
+        },
+    )
 
 
 def due_messages(con: Connection, max_attempts: int) -> list[ComposedMessage]:
@@ -93,14 +100,27 @@ def _key(value: Any) -> tuple[str, str, str]:
 
 
 def record_delivery(con: Connection, keys: Sequence[tuple[str, str, str]], error: str | None, now: datetime) -> None:
-    """Mark outbox rows sent (error None) or failed with the error; attempts count either way."""
-    for rule, article, channel in keys:
-        con.execute(
-            """UPDATE notifications SET status = ?, attempts = attempts + 1, last_error = ?, updated_at = ?,
-                   sent_at = CASE WHEN ? THEN ? ELSE sent_at END
-               WHERE rule = ? AND article_id = ? AND channel = ?""",
-            ["sent" if error is None else "failed", error, now, error is None, now, rule, article, channel],
-        )
+    """Mark outbox rows sent (error None) or failed with the error; attempts count either way. One
+    statement for all keys (each statement costs a catalog round trip in a DuckLake)."""
+    if not keys:
+        return
+    con.execute(
+        """UPDATE notifications SET status = $status, attempts = notifications.attempts + 1, last_error = $error,
+               updated_at = $now, sent_at = CASE WHEN $sent THEN $now ELSE notifications.sent_at END
+           FROM (SELECT unnest($rules::VARCHAR[]) AS rule, unnest($articles::VARCHAR[]) AS article_id,
+                        unnest($channels::VARCHAR[]) AS channel) AS k
+           WHERE notifications.rule = k.rule AND notifications.article_id = k.article_id
+             AND notifications.channel = k.channel""",
+        {
+            "status": "sent" if error is None else "failed",
+            "error": error,
+            "now": now,
+            "sent": error is None,
+            "rules": [k[0] for k in keys],
+            "articles": [k[1] for k in keys],
+            "channels": [k[2] for k in keys],
+        },
+    )
 
 
 def daily_platform_counts(con: Connection, since: datetime) -> dict[str, dict[date, int]]:

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from core.settings import WarehouseSettings
 from core.views import (
     AlertRow,
     DayCount,
@@ -264,7 +265,7 @@ EXAMPLE_QUERIES: tuple[tuple[str, str], ...] = (
 )
 
 
-def show_queries(warehouse: Path, queries: tuple[tuple[str, str], ...], max_width: int = 110) -> None:
+def show_queries(warehouse: WarehouseSettings, queries: tuple[tuple[str, str], ...], max_width: int = 110) -> None:
     """Print each (title, SQL) and its result table, from a read-only connection closed afterwards."""
     with Warehouse(warehouse).session(read_only=True) as con:
         for title, sql in queries:

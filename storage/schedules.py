@@ -10,6 +10,9 @@ from core.records import FeedHistory, Schedule, StoredSchedule, Subscription
 from storage.connection import Connection, insert_rows
 
 _SUBSCRIPTION_COLUMNS = tuple(f.name for f in fields(Subscription))
+_SCHEDULE_COLUMNS = (
+    "feed_url", "interval_seconds", "next_poll_at", "why", "polls", "yield_ratio", "unchanged_ratio", "updated_at",
+)  # fmt: skip
 
 
 def load_schedules(con: Connection) -> dict[str, StoredSchedule]:
@@ -38,17 +41,9 @@ def save_schedules(con: Connection, schedules: Sequence[StoredSchedule], now: da
         )
         for s in latest.values()
     ]
-    if rows:
-        con.executemany(
-            """INSERT INTO feed_schedule (feed_url, interval_seconds, next_poll_at, why, polls, yield_ratio,
-                                          unchanged_ratio, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (feed_url) DO UPDATE SET
-                   interval_seconds = excluded.interval_seconds, next_poll_at = excluded.next_poll_at,
-                   why = excluded.why, polls = excluded.polls, yield_ratio = excluded.yield_ratio,
-                   unchanged_ratio = excluded.unchanged_ratio, updated_at = excluded.updated_at""",
-            rows,
-        )
+    if rows:  # a DuckLake has no ON CONFLICT: replace the rows (the caller holds the writers' lock)
+        con.execute("DELETE FROM feed_schedule WHERE feed_url IN (SELECT unnest(?::VARCHAR[]))", [list(latest)])
+        insert_rows(con, "feed_schedule", _SCHEDULE_COLUMNS, rows)
 
 
 def entries_last_week(con: Connection, since: datetime) -> dict[str, int]:

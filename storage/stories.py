@@ -28,7 +28,7 @@ def insert_story_features(con: Connection, members: Sequence[tuple[str, StoryFea
         )
         for story_id, f in members
     ]
-    insert_rows(con, "story_features", _FEATURE_COLUMNS, rows, skip_existing=True)
+    insert_rows(con, "story_features", _FEATURE_COLUMNS, rows, unique_by=("article_id",))
 
 
 def story_members(con: Connection, start: datetime, end: datetime) -> list[tuple[str, StoryFeatures]]:

@@ -1,6 +1,7 @@
 """The warehouse facade: one import for everything the pipeline reads and writes.
 
-The code lives by concern: storage.connection (file, migrations, transactions, sidecar paths),
+The code lives by concern: storage.connection (the lake, migrations, transactions under the writers'
+lock, sidecar paths), storage.lake (attaching it), storage.coordination (writers' locks),
 storage.articles, storage.feeds (feeds and runs), storage.outbox (notifications and spikes) and
 storage.readmodels (status, report, export, demo queries), storage.stories (story state and read models);
 storage.tables holds the column lists.
@@ -24,13 +25,16 @@ from storage.connection import (
     Warehouse,
     index_path,
     insert_rows,
-    lock_path,
 )
 from storage.feeds import (
+    PollOutcome,
     feed_states,
     finish_run,
     mark_feed_skipped,
+    mark_feeds,
     record_feed_poll,
+    record_feed_polls,
+    set_run_snapshot,
     start_run,
 )
 from storage.outbox import (
@@ -76,6 +80,7 @@ __all__ = [
     "ComposedMessage",
     "Connection",
     "DueNotification",
+    "PollOutcome",
     "Rows",
     "Warehouse",
     "articles_after",
@@ -98,13 +103,14 @@ __all__ = [
     "load_schedules",
     "load_seeds",
     "load_subscriptions",
-    "lock_path",
     "mark_feed_skipped",
+    "mark_feeds",
     "max_seq",
     "new_articles",
     "notified_stories",
     "record_delivery",
     "record_feed_poll",
+    "record_feed_polls",
     "record_spike",
     "refresh_stories",
     "save_message",
@@ -112,6 +118,7 @@ __all__ = [
     "save_subscriptions",
     "schedule_rows",
     "seed_texts",
+    "set_run_snapshot",
     "show_queries",
     "spike_details",
     "start_run",

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from core.records import Article
+from core.settings import WarehouseSettings
 from extractors import dedup
 from extractors.dedup import content_hash, fingerprint
 from flows.dedupe import catch_up, mark_duplicates
@@ -36,11 +37,11 @@ def article(article_id: str, text: str) -> Article:
 
 
 def test_mark_duplicates_against_seeds_and_within_the_batch(tmp_path: Path) -> None:
-    store = Warehouse(tmp_path / "w.duckdb")
+    store = Warehouse(tmp_path / "w")
     docs = seeds()
     with store.transaction() as con:
         wh.load_seeds(con, docs, datetime.now(UTC))
-    index = LshIndex(index_path(tmp_path / "w.duckdb"), dedup.PARAMETERS)
+    index = LshIndex(index_path(WarehouseSettings.embedded(tmp_path / "w")), dedup.PARAMETERS)
     with store.session() as con:
         assert catch_up(index, con) == (5, False)
         batch = [
@@ -60,7 +61,7 @@ def test_mark_duplicates_against_seeds_and_within_the_batch(tmp_path: Path) -> N
 
 
 def test_index_catches_up_after_a_crash_and_rebuilds_when_ahead(tmp_path: Path) -> None:
-    store = Warehouse(tmp_path / "w.duckdb")
+    store = Warehouse(tmp_path / "w")
     with store.transaction() as con:
         wh.insert_articles(
             con,
@@ -69,7 +70,7 @@ def test_index_catches_up_after_a_crash_and_rebuilds_when_ahead(tmp_path: Path) 
             [],
             datetime.now(UTC),
         )
-    index = LshIndex(index_path(tmp_path / "w.duckdb"), dedup.PARAMETERS)
+    index = LshIndex(index_path(WarehouseSettings.embedded(tmp_path / "w")), dedup.PARAMETERS)
     with store.session() as con:
         # The pass was killed after the warehouse commit, before the index write: the next pass catches up.
         assert catch_up(index, con) == (2, False)
@@ -79,5 +80,5 @@ def test_index_catches_up_after_a_crash_and_rebuilds_when_ahead(tmp_path: Path) 
         assert catch_up(index, con) == (2, True)
     assert index.size() == 2
     index.close()
-    reopened = LshIndex(index_path(tmp_path / "w.duckdb"), "other-parameters")
+    reopened = LshIndex(index_path(WarehouseSettings.embedded(tmp_path / "w")), "other-parameters")
     assert reopened.size() == 0, "an index built with other fingerprint parameters is discarded"

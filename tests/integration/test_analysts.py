@@ -18,7 +18,7 @@ import pytest
 
 from newsmon.demo import demo_feeds, serve_site
 from newsmon.flow import monitor_pass
-from tests.helpers import write_config
+from tests.helpers import open_lake, write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 ARTEFACTS = Path(__file__).resolve().parents[2] / "test-artefacts"
@@ -35,11 +35,11 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
         gone = {"url": f"{server.base_url}/gone.xml", "name": "gone"}
         config = write_config(folder, [*demo_feeds(server.site, server.base_url), gone])
         monitor_pass(str(config))
-    yield folder / "wh.duckdb", config
+    yield folder, config
 
 
 def test_views_are_documented_and_consistent(warehouse: tuple[Path, Path]) -> None:
-    con = duckdb.connect(str(warehouse[0]), read_only=True)
+    con = open_lake(warehouse[0])
     try:
         views = dict(con.execute("SELECT view_name, comment FROM duckdb_views() WHERE NOT internal").fetchall())
         assert {"articles_unique", "mentions_daily", "syndication", "feed_health"} <= set(views)
@@ -72,7 +72,7 @@ def test_export_reads_back_with_the_same_columns(warehouse: tuple[Path, Path], t
     con = duckdb.connect()
     exported = {row[0]: row[1] for row in con.execute(f"DESCRIBE {printed}").fetchall()}
     rows = con.execute(printed).fetchall()
-    source = duckdb.connect(str(warehouse[0]), read_only=True)
+    source = open_lake(warehouse[0])
     expected = {row[0]: row[1] for row in source.execute("DESCRIBE articles").fetchall()}
     wanted = source.execute(
         "SELECT count(*) FROM articles WHERE CAST(coalesce(published_at, fetched_at) AS DATE) >= DATE '2026-11-15'"
@@ -183,7 +183,7 @@ def test_every_documented_query_runs(warehouse: tuple[Path, Path]) -> None:
     queries = [q for q in blocks if "read_parquet" not in q and "read_csv" not in q]  # those need an export
     statements = [s for q in queries for s in q.split(";") if s.strip().strip("-").strip()]
     assert len(statements) >= 10
-    con = duckdb.connect(str(warehouse[0]), read_only=True)
+    con = open_lake(warehouse[0])
     try:
         for statement in statements:
             con.execute(statement).fetchall()

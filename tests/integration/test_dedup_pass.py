@@ -7,7 +7,6 @@ import json
 import random
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from newsmon.demo import serve_site
@@ -21,7 +20,7 @@ from tests.extractors.dedup_eval import (
     seeds,
     wrapped_variant,
 )
-from tests.helpers import write_config
+from tests.helpers import open_lake, write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 
@@ -84,11 +83,10 @@ def build_site(root: Path) -> dict[str, str | None]:
 def test_every_republication_is_marked_with_the_right_original(tmp_path: Path) -> None:
     site = tmp_path / "site"
     expected = build_site(site)
-    warehouse = tmp_path / "wh.duckdb"
     with serve_site(site) as server:
         config = write_config(tmp_path, [{"url": f"{server.base_url}/feeds/syndication.xml", "name": "syndication"}])
         summary = monitor_pass(str(config))
-        con = duckdb.connect(str(warehouse), read_only=True)
+        con = open_lake(tmp_path)
         rows = con.execute("SELECT url, article_id, duplicate_of, similarity FROM articles").fetchall()
         con.close()
         assert summary["articles_duplicate"] == sum(1 for v in expected.values() if v)
@@ -109,7 +107,7 @@ def test_every_republication_is_marked_with_the_right_original(tmp_path: Path) -
             encoding="utf-8",
         )
         monitor_pass(str(config))
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = open_lake(tmp_path)
     later = con.execute("SELECT duplicate_of FROM articles WHERE url LIKE '%/later.html'").fetchall()
     con.close()
     assert later == [(by_slug["story-a"][0],)]

@@ -11,13 +11,12 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from newsmon.demo import demo_feeds, serve_site
 from tests.conftest import PROJECT_DIR
+from tests.helpers import open_lake, write_config
 from tests.helpers import prefect_server as running_prefect_server
-from tests.helpers import write_config
 
 pytestmark = pytest.mark.integration
 BIN = Path(sys.executable).parent
@@ -49,6 +48,7 @@ def test_deploy_all_and_a_worker_runs_a_triggered_pass(
         assert "newsmon-watch/watch" in deployed
         watch = prefect(env, "deployment", "inspect", "newsmon-watch/watch")
         assert "CANCEL_NEW" in watch and "newsmon/flow.py:watch" in watch
+        assert "newsmon-maintain/maintain" in deployed
         listing = prefect(env, "deployment", "ls")
         assert "newsmon-pass/daily" in listing
         inspected = prefect(env, "deployment", "inspect", "newsmon-pass/daily")
@@ -72,7 +72,7 @@ def test_deploy_all_and_a_worker_runs_a_triggered_pass(
     with urllib.request.urlopen(f"{api}/flow_runs/{run_id.group(1)}", timeout=10) as response:
         flow_run_state = json.load(response)["state"]["type"]
     assert flow_run_state == "COMPLETED", worker_log.read_text()[-3000:]
-    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    con = open_lake(tmp_path)
     stored = con.execute("SELECT count(*) FROM articles").fetchone()
     flow_run = con.execute("SELECT flow_run_id, status FROM runs").fetchone()
     con.close()

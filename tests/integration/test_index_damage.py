@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import WarehouseSettings
 from newsmon.demo import serve_site
 from newsmon.flow import monitor_pass
 from storage.connection import index_path
-from tests.helpers import query, write_config
+from tests.helpers import WAREHOUSE, query, write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 
@@ -36,7 +37,7 @@ def test_a_damaged_index_is_rebuilt_from_the_warehouse(
         feeds = [{"url": f"{server.base_url}/feeds/asia-commerce.xml", "name": "asia"}]
         config = write_config(tmp_path, feeds, pipeline={"fetch_pages": False})
         assert monitor_pass(str(config))["status"] == "completed"
-        index = index_path(tmp_path / "wh.duckdb")
+        index = index_path(WarehouseSettings.embedded(tmp_path / WAREHOUSE))
         with sqlite3.connect(index) as con:  # everything in the main file, then damage it
             con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         _damage(index, how)

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import ConfigError
+from core.settings import WarehouseSettings
 from newsmon.config import load_config, parse_config
 from newsmon.resources import bundled_seeds_dir
 
@@ -43,7 +44,8 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_good_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSMON_TEST_TOKEN", "s3cret")
     config = load_config(write(tmp_path, GOOD))
-    assert config.warehouse == tmp_path / "data" / "wh.duckdb"
+    assert config.warehouse == WarehouseSettings.embedded(tmp_path / "data" / "wh.duckdb")
+    assert config.warehouse.catalog == str(tmp_path / "data" / "wh.duckdb" / "catalog.sqlite")
     assert config.seeds == bundled_seeds_dir()
     assert config.network.allow_hosts == ("127.0.0.1",) and config.network.read_timeout == 5
     assert [f.name for f in config.feeds] == ["Example", "https://example.org/atom.xml"]
@@ -51,6 +53,20 @@ def test_good_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 ALERT = "warehouse: x.duckdb\nfeeds: []\nalerts:\n"
+
+
+def test_postgres_catalog_with_a_shared_data_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSMON_TEST_PG", "pw")
+    text = (
+        "warehouse:\n  catalog: 'postgres:host=db dbname=newsmon user=nm password=${NEWSMON_TEST_PG}'\n"
+        "  data_path: shared/lake\nmaintenance: {keep_snapshots_days: 2}\nfeeds: []\n"
+    )
+    config = load_config(write(tmp_path, text))
+    assert config.warehouse.kind == "postgres"
+    assert config.warehouse.catalog == "host=db dbname=newsmon user=nm password=pw"
+    assert config.warehouse.data_path == str(tmp_path / "shared" / "lake") + "/"
+    assert config.warehouse.local_dir == tmp_path / ".newsmon-local"
+    assert config.maintenance.keep_snapshots_days == 2
 
 
 @pytest.mark.parametrize(
@@ -96,6 +112,26 @@ ALERT = "warehouse: x.duckdb\nfeeds: []\nalerts:\n"
         (
             "warehouse: x.duckdb\nfeeds: []\nalerts:\n  - {name: a, notify: ['json://h/${NOPE_NOT_SET}']}\n",
             "alerts[a].notify: environment variable NOPE_NOT_SET is not set",
+        ),
+        ("warehouse: {path: w, data_path: /d}\nfeeds: []\n", "warehouse.data_path: goes with warehouse.catalog"),
+        ("warehouse: {data_path: /d}\nfeeds: []\n", "warehouse: give either path"),
+        ("warehouse: {catalog: 'mysql:x', data_path: /d}\nfeeds: []\n", "warehouse.catalog: 'mysql:x' is not"),
+        ("warehouse: {catalog: 'postgres:dbname=x'}\nfeeds: []\n", "warehouse.data_path: missing"),
+        (
+            "warehouse: {catalog: 'postgres:dbname=x', data_path: 's3://b/x'}\nfeeds: []\n",
+            "warehouse.data_path: 's3://b/x': object storage needs DuckDB's httpfs extension",
+        ),
+        (
+            "warehouse: {catalog: 'postgres:dbname=x password=tok3n', data_path: /d}\nfeeds: []\n",
+            "warehouse.catalog: a password written in the config",
+        ),
+        (
+            "warehouse: {catalog: 'postgres:dbname=x password=${NOPE_NOT_SET}', data_path: /d}\nfeeds: []\n",
+            "warehouse.catalog: environment variable NOPE_NOT_SET is not set",
+        ),
+        (
+            "warehouse: w\nmaintenance: {keep_snapshots_days: -1}\nfeeds: []\n",
+            "maintenance.keep_snapshots_days: must be",
         ),
         ("warehouse: [1, 2\n", "not valid YAML"),
         ("- just\n- a list\n", "expected a mapping"),

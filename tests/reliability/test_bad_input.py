@@ -8,7 +8,6 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,7 +20,7 @@ from extractors.urls import canonical_url
 from newsmon.demo import serve_site
 from newsmon.flow import monitor_pass
 from tests.conftest import DATA
-from tests.helpers import write_config
+from tests.helpers import open_lake, write_config
 
 _HEADER = re.compile(rb"Content-type:\s*([^\r\n]+)", re.IGNORECASE)
 
@@ -44,7 +43,7 @@ def test_every_conformance_and_legacy_feed_through_one_pass(tmp_path: Path) -> N
         summary = monitor_pass(str(config))
     assert summary["status"] == "completed"
     assert summary["feeds_ok"] + summary["feeds_failed"] == len(files)
-    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    con = open_lake(tmp_path)
     stored, mojibake = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE text LIKE '%\ufffd%' OR title LIKE '%\ufffd%') FROM articles"
     ).fetchone() or (0, 0)

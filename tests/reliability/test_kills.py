@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from newsmon.demo import SiteServer, WebhookReceiver, demo_feeds, running, serve_site
@@ -56,7 +55,7 @@ def all_gone(pids: set[int], timeout: float) -> bool:
 def check_consistent_after_recovery(tmp_path: Path, config: Path, receiver: WebhookReceiver) -> None:
     summary = monitor_pass(str(config), poll_all=True)
     assert summary["status"] == "completed"
-    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    con = helpers.open_lake(tmp_path)
     try:
         counts = con.execute(
             "SELECT count(*), count(DISTINCT canonical_url), count(DISTINCT seq) FROM articles"
@@ -108,3 +107,44 @@ def test_killed_while_fetching_pages(tmp_path: Path, site_copy: Path) -> None:
         site_requests = len(site.requested)
         check_consistent_after_recovery(tmp_path, config, receiver)
         assert len(site.requested) > site_requests
+
+
+# A writer like the pass: batch after batch, under the writers' lock, insert the keys not stored yet.
+COMMIT_LOOP = """
+import sys
+from pathlib import Path
+from storage.warehouse import Warehouse
+from storage.connection import insert_rows
+store = Warehouse(Path(sys.argv[1]))
+for batch in range(int(sys.argv[2])):
+    rows = [(f"b{batch:03d}-{i:03d}", f"https://ex.com/{batch}/{i}") for i in range(100)]
+    with store.transaction() as con:
+        known = con.execute("SELECT url FROM link_events WHERE run_id = ?", [f"b{batch:03d}"]).fetchall()
+        stored = {r[0] for r in known}
+        fresh = [(f"b{batch:03d}", "f", url, "refused", key, "2026-11-20") for key, url in rows if url not in stored]
+        insert_rows(con, "link_events", ("run_id", "feed_url", "url", "outcome", "reason", "recorded_at"), fresh)
+    print(batch, flush=True)
+"""
+
+
+def test_writer_killed_mid_commit_leaves_whole_batches_and_the_rerun_completes(tmp_path: Path) -> None:
+    """SIGKILL at arbitrary moments of a commit loop (many land inside a commit): the lake opens, every
+    batch is all there or not at all, and a rerun stores the rest with no duplicates."""
+    import random
+
+    lake = str(tmp_path / "wh")
+    rng = random.Random(14)
+    for _ in range(3):
+        writer = subprocess.Popen([sys.executable, "-c", COMMIT_LOOP, lake, "40"], stdout=subprocess.PIPE, text=True)
+        assert writer.stdout is not None
+        writer.stdout.readline()  # first commit done: the lake exists, commits are under way
+        time.sleep(rng.uniform(0.05, 0.6))
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(timeout=60)
+        con = helpers.open_lake(tmp_path)
+        sizes = con.execute("SELECT run_id, count(*), count(DISTINCT url) FROM link_events GROUP BY ALL").fetchall()
+        con.close()
+        assert all(n == 100 and distinct == 100 for _, n, distinct in sizes), sizes
+    rerun = subprocess.run([sys.executable, "-c", COMMIT_LOOP, lake, "40"], capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert helpers.query(tmp_path, "SELECT count(*), count(DISTINCT url) FROM link_events") == [(4000, 4000)]

@@ -12,12 +12,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from core.errors import NoFeedRead
 from newsmon.flow import monitor_pass
-from tests.helpers import free_port, write_config
+from tests.helpers import free_port, open_lake, write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 
@@ -141,7 +140,7 @@ def test_every_fault_is_recorded_with_a_reason(tmp_path: Path, fault_server: Fau
     summary = monitor_pass(str(config))
     assert time.monotonic() - started < 60
     assert summary["status"] == "completed" and summary["pages_failed"] == len(FAULTS)
-    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    con = open_lake(tmp_path)
     reasons = dict(con.execute("SELECT url, reason FROM link_events WHERE outcome = 'page_failed'").fetchall())
     sources = dict(con.execute("SELECT url, text_source FROM articles").fetchall())
     con.close()
@@ -156,7 +155,7 @@ def test_connection_refused_feed_is_a_transient_feed_failure(tmp_path: Path) -> 
     with pytest.raises(NoFeedRead) as outage:  # its only feed failed: a total outage (exit 3)
         monitor_pass(str(config))
     assert outage.value.summary.status == "failed" and outage.value.summary.feeds_failed == 1
-    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    con = open_lake(tmp_path)
     row = con.execute("SELECT last_error_kind, last_error, consecutive_failures FROM feeds").fetchone()
     con.close()
     assert row is not None and row[0] == "transient" and "ConnectError" in row[1] and row[2] == 1

@@ -6,12 +6,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
 
 from newsmon.flow import monitor_pass
-from tests.helpers import write_config
+from tests.helpers import open_lake, write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 SECRET = "hook-secret-7f3a9"
@@ -49,7 +48,7 @@ def test_hostile_links_are_refused_recorded_and_counted(
     )
     with caplog.at_level(logging.DEBUG):
         summary = monitor_pass(str(config))
-    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    con = open_lake(tmp_path)
     refused = dict(con.execute("SELECT url, reason FROM link_events WHERE outcome = 'refused'").fetchall())
     run = con.execute("SELECT links_refused, status FROM runs").fetchone()
     dump = str(con.execute("SELECT * FROM notifications").fetchall()) + str(
