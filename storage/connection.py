@@ -21,7 +21,7 @@ import duckdb
 from core.errors import WarehouseUnavailable, WarehouseVersionError
 from core.settings import WarehouseSettings
 from storage.coordination import Coordinator, coordinator_for
-from storage.damage import corrupt, is_corruption
+from storage.damage import corrupt, is_corruption, require_folder
 from storage.lake import LAKE, attach
 from storage.schema import LATEST_VERSION, MIGRATIONS
 
@@ -137,6 +137,7 @@ class Warehouse:
     def coordinator(self) -> Coordinator:
         with self._guard:
             if self._coordinator is None:
+                require_folder(self.settings)  # the locks live in the lake folder: never create a mistyped tree
                 self._coordinator = coordinator_for(self.settings, self.lock_wait_seconds, self.on_wait)
             return self._coordinator
 

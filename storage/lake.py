@@ -155,7 +155,10 @@ def attach(
     if not read_only and settings.kind == "sqlite":
         Path(settings.catalog).parent.mkdir(parents=True, exist_ok=True)
         Path(settings.data_path).mkdir(parents=True, exist_ok=True)
-        _write_ahead_log(Path(settings.catalog))
+        try:
+            _write_ahead_log(Path(settings.catalog))
+        except sqlite3.DatabaseError as exc:  # not a database, or malformed pages
+            raise corrupt(settings, exc) from exc
     con = connect()
     try:
         con.execute(attach_sql(settings, LAKE, read_only, snapshot))

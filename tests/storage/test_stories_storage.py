@@ -1,4 +1,4 @@
-"""Stories in a real DuckDB file: upgrading a warehouse from before stories, the matching state round trip,
+"""Stories in a real lake: upgrading a warehouse from before stories, the matching state round trip,
 the `stories` rows and the top-stories view."""
 
 from __future__ import annotations
@@ -7,12 +7,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import numpy as np
 
 from core.records import Article, StoryFeatures
+from core.settings import WarehouseSettings
 from storage import warehouse as wh
-from storage.schema import MIGRATIONS
+from storage.connection import migrate
+from storage.lake import attach
 from storage.warehouse import Warehouse
 
 T0 = datetime(2024, 11, 21, 10, tzinfo=UTC)
@@ -28,20 +29,17 @@ def article(aid: str, source: str, language: str, hours: float, story: str, titl
 
 
 def test_a_warehouse_from_before_stories_upgrades_and_keeps_its_articles(tmp_path: Path) -> None:
-    path = tmp_path / "w.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMPTZ)")
-    for version, name, sql in MIGRATIONS[:5]:
-        con.execute(sql)
-        con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
+    path = tmp_path / "w"
+    con = attach(WarehouseSettings.embedded(path))
+    assert migrate(con, up_to=7) == 7  # the lake as it was before stories (sources were the last version)
     con.execute(
         "INSERT INTO articles (article_id, url, canonical_url, feed_url, title, text, text_source, language, "
-        "fetched_at, content_hash, run_id, seq) VALUES ('old', 'u', 'u', 'f', 't', 'x', 'feed', 'en', now(), 'h', "
-        "'r', 1)"
+        "fetched_at, content_hash, run_id, seq, platforms, topics) VALUES ('old', 'u', 'u', 'f', 't', 'x', 'feed', "
+        "'en', now(), 'h', 'r', 1, [], [])"
     )
     con.execute(
-        "INSERT INTO notifications (rule, article_id, channel, status, created_at, updated_at) "
-        "VALUES ('r', 'old', 'c', 'sent', now(), now())"
+        "INSERT INTO notifications (rule, article_id, channel, status, attempts, created_at, updated_at) "
+        "VALUES ('r', 'old', 'c', 'sent', 0, now(), now())"
     )
     con.close()
     with Warehouse(path).session() as upgraded:
