@@ -133,7 +133,7 @@ def test_report_renders_in_chromium_with_the_documented_numbers(warehouse: tuple
     assert len(dom.xpath("//svg[contains(@class, 'pygal-chart')]")) == 3
     assert "23:59:59" not in dumped and ".9995" not in dumped
 
-    con = duckdb.connect(str(warehouse[0]), read_only=True)
+    con = open_lake(warehouse[0])
     try:
         originals = con.execute(
             "SELECT count(*) FROM articles_unique WHERE seen_at >= now() - INTERVAL 3650 DAY"
@@ -160,7 +160,7 @@ def test_report_renders_in_chromium_with_the_documented_numbers(warehouse: tuple
     docs = (Path(__file__).resolve().parents[2] / "docs" / "warehouse.md").read_text(encoding="utf-8")
     rose = re.search(r"Which platforms rose.*?```sql\n(.*?)```", docs, re.S)
     assert rose is not None
-    con = duckdb.connect(str(warehouse[0]), read_only=True)
+    con = open_lake(warehouse[0])
     try:
         documented = {(p, this, before) for p, this, before, _ in con.execute(rose.group(1)).fetchall()}
     finally:

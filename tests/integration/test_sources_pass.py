@@ -13,7 +13,7 @@ from extractors.opml import parse_opml
 from newsmon.cli import main
 from newsmon.demo import SiteServer, WebhookReceiver, running, serve_site
 from newsmon.flow import monitor_pass
-from tests.helpers import query
+from tests.helpers import WAREHOUSE, query
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 
@@ -70,7 +70,7 @@ def test_discover_add_import_sitemap_and_tags_through_a_pass(
     (tmp_path / "subs.opml").write_text(OPML_EXPORT.format(base=base), encoding="utf-8")
     config = tmp_path / "newsmon.yaml"
     config.write_text(
-        CONFIG.format(warehouse=tmp_path / "wh.duckdb", base=base, hook=receiver.apprise_url), encoding="utf-8"
+        CONFIG.format(warehouse=tmp_path / WAREHOUSE, base=base, hook=receiver.apprise_url), encoding="utf-8"
     )
 
     assert main(["feeds", "discover", f"{base}/", "--config", str(config)]) == 0

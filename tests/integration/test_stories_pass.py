@@ -16,8 +16,9 @@ from newsmon.config import load_config
 from newsmon.demo import SiteServer, WebhookReceiver, running, serve_site
 from newsmon.flow import monitor_pass
 from newsmon.report import write_report
+from storage.warehouse import Warehouse
 from tests import helpers
-from tests.helpers import query
+from tests.helpers import WAREHOUSE, query
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 DATA = Path(__file__).resolve().parents[1] / "data" / "stories" / "handwritten.yaml"
@@ -165,10 +166,9 @@ def test_per_story_rule_notifies_once_when_a_story_breaks_and_groups_updates(
 
 
 def _write(folder: Path, sql: str) -> None:
-    import duckdb
-
-    con = duckdb.connect(str(folder / "wh.duckdb"))
+    warehouse = Warehouse(folder / WAREHOUSE)
     try:
-        con.execute(sql)
+        with warehouse.transaction() as con:
+            con.execute(sql)
     finally:
-        con.close()
+        warehouse.close()

@@ -22,8 +22,9 @@ from typing import Any
 import duckdb
 import pytest
 
+from core.errors import WarehouseError
 from newsmon.demo import WebhookReceiver, running
-from tests.helpers import free_port, write_config
+from tests.helpers import free_port, open_lake, write_config
 
 pytestmark = pytest.mark.integration
 NEWSMON = str(Path(sys.executable).parent / "newsmon")
@@ -184,10 +185,10 @@ def _until(check: Callable[[], bool], seconds: float, watcher: WatchProcess | No
 
 
 def _rows(folder: Path, sql: str) -> list[tuple[Any, ...]] | None:
-    """Read-only query; None while the watcher holds the file for a write (try again)."""
+    """Read-only query; None while the lake does not exist yet or cannot be read right now (try again)."""
     try:
-        con = duckdb.connect(str(folder / "wh.duckdb"), read_only=True)
-    except duckdb.Error:
+        con = open_lake(folder)
+    except (duckdb.Error, WarehouseError):
         return None
     try:
         return con.execute(sql).fetchall()
