@@ -197,7 +197,8 @@ def backlog(work: Path, corpora: Path) -> list[tuple[str, str]]:
 
 # --- latency ----------------------------------------------------------------------------------------------
 
-_WORDS = [f"w{n}" for n in range(5000)]
+# Letters only: a token like "w123" is no word, and text of such tokens is no prose (extractors.substance).
+_WORDS = ["".join(chr(97 + (n // 26**i) % 26) for i in range(4)) for n in range(5000)]
 
 
 class Site:

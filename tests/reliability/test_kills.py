@@ -98,8 +98,9 @@ def test_killed_while_fetching_pages(tmp_path: Path, site_copy: Path) -> None:
         log = tmp_path / "killed.log"
         process = start(config, log)
         deadline = time.monotonic() + 120
-        while "pages fetched" not in log.read_text() and time.monotonic() < deadline:
+        while "to fetch (" not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.1)
+        time.sleep(1.0)  # pages are fetched one per 0.3 s from here: the kill lands mid-fetch
         helpers = children(process.pid)  # Prefect's temporary server, the extraction fork server
         process.send_signal(signal.SIGKILL)
         assert process.wait(timeout=60) == -signal.SIGKILL

@@ -32,7 +32,8 @@ def _feed(number: int) -> bytes:
     items = []
     for k in range(max(0, entries - 20), entries):
         pick = random.Random(f"{number}-{k}")
-        words = " ".join(f"w{pick.randrange(100000)}" for _ in range(30))
+        # letters only: "w123" is no word, and text of such tokens is no prose (extractors.substance)
+        words = " ".join("".join(pick.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(6)) for _ in range(30))
         items.append(
             f"<item><title>Feed {number} story {k}</title><link>http://127.0.0.1/f{number}/{k}</link>"
             f"<pubDate>{format_datetime(datetime.now(UTC))}</pubDate><description>{words}</description></item>"
