@@ -18,7 +18,6 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import yaml
 
 HERE = Path(__file__).resolve().parent
@@ -26,6 +25,8 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.run import build_site, collect_pages, machine, run_pass, write_config  # noqa: E402
+from core.settings import WarehouseSettings  # noqa: E402
+from storage.lake import attach  # noqa: E402
 
 
 def _children_cpu() -> float:
@@ -34,14 +35,14 @@ def _children_cpu() -> float:
 
 
 def one_pass(work: Path, base: str, name: str, enabled: bool) -> tuple[float, float, int]:
-    config = write_config(work, base, "bench.xml", work / f"{name}.duckdb")
+    config = write_config(work, base, "bench.xml", work / name)
     data = yaml.safe_load(config.read_text(encoding="utf-8"))
     data["stories"] = {"enabled": enabled}
     config.write_text(yaml.safe_dump(data), encoding="utf-8")
     before = _children_cpu()
     wall, _, _ = run_pass(config)
     cpu = _children_cpu() - before
-    con = duckdb.connect(str(work / f"{name}.duckdb"), read_only=True)
+    con = attach(WarehouseSettings.embedded(work / name), read_only=True)
     try:
         row = con.execute("SELECT count(*) FROM story_features").fetchone()
     finally:

@@ -60,7 +60,7 @@ def free_port() -> int:
 def write_config(folder: Path, feeds: list[dict[str, str]], **sections: Any) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     config = {
-        "warehouse": str(folder / "wh.duckdb"),
+        "warehouse": str(folder / "wh"),
         "network": {"allow_hosts": ["127.0.0.1"], "retries": 0, "per_host_concurrency": 16},
         "feeds": feeds,
         **sections,
