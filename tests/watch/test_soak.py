@@ -1,4 +1,4 @@
-"""Soak: a real watcher over 60 loopback feeds, 12 of them gaining an entry every 2 s, for about 50 s.
+"""Soak: a real watcher over 60 loopback feeds, 12 of them gaining an entry every 2 s, for about 30 s.
 Memory (RSS of the watcher process) and open file descriptors must stay flat after warm-up."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from tests.watch.test_watch import WatchProcess, _count, _until
 pytestmark = pytest.mark.integration
 FEEDS = 60
 BUSY_EVERY = 5  # every 5th feed gains entries
-SOAK_SECONDS = 50.0
+SOAK_SECONDS = 30.0
 START = time.time()
 
 
@@ -106,7 +106,8 @@ def test_memory_and_file_handles_stay_flat(tmp_path: Path, feeds: str) -> None:
             time.sleep(5)
             samples.append(_resources(watcher.process.pid))
         grown = _count(tmp_path, "SELECT count(*) FROM articles") - stored
-        assert grown >= (FEEDS // BUSY_EVERY) * 10, f"only {grown} new articles during the soak"
+        # busy feeds gain an entry every 2 s: at least 40 % of that must be stored during the soak
+        assert grown >= (FEEDS // BUSY_EVERY) * SOAK_SECONDS / 5, f"only {grown} new articles during the soak"
         first_rss, first_fds = samples[0]
         last_rss, last_fds = samples[-1]
         print(f"soak: {grown} articles; RSS {first_rss} -> {last_rss} kB; fds {first_fds} -> {last_fds}; {samples}")
