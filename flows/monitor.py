@@ -392,7 +392,7 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
                 entries, deferred = within_budget(fresh, budget)
                 tally.events.extend(deferred_events(deferred, budget))
                 planned = count_of(len(entries), "new entry", "new entries")
-                logger.info("%s to fetch (%d already stored)", planned, tally.entries_known)
+                logger.info("%s to fetch (%d already stored or listed twice)", planned, tally.entries_known)
                 progress.pages_planned(len(entries))
                 writer = BatchWriter(
                     warehouse, index, run_id, config.alerts, config.stories, {f.url: f.tags for f in config.feeds}

@@ -27,7 +27,7 @@ def format_summary(summary: PassSummary, seconds: float) -> str:
         f"  feeds          {count_of(s.feeds_total, 'feed')} configured: {s.feeds_ok} ok, "
         f"{s.feeds_unchanged} unchanged, {s.feeds_failed} failed, {s.feeds_skipped} not due",
         f"  entries        {count_of(s.entries_seen, 'entry', 'entries')} in the feeds, "
-        f"{s.entries_known} of them stored before",
+        f"{s.entries_known} of them stored before or listed twice",
         f"  articles       {_articles(s)}",
         f"  originals      by language: {_counts(s.new_by_language)}",
         f"                 by platform: {_counts(s.new_by_platform)}",
