@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -137,19 +137,23 @@ def _to_entry(entry: Mapping[str, Any], feed_url: str, source: str, feed_lang: s
     )
 
 
-def _entries(
-    raw_entries: list[Any], feed_url: str, source: str, language: str | None
+def entries_each(
+    raw_entries: Sequence[Mapping[str, Any]],
+    feed_url: str,
+    to_entry: Callable[[Mapping[str, Any]], FeedEntry],
+    unusable: Callable[[Mapping[str, Any], ValueError], LinkEvent],
 ) -> tuple[list[FeedEntry], list[LinkEvent]]:
-    """Each entry on its own: one that cannot be turned into a FeedEntry is a link event, never a crash."""
+    """Each entry on its own (RSS/Atom and JSON Feed alike): one without a usable link is `unusable`'s link
+    event, one that raises anything else is an `entry_failed` event — never a crash of the whole feed."""
     entries: list[FeedEntry] = []
     events: list[LinkEvent] = []
     for raw in raw_entries:
         try:
-            entries.append(_to_entry(raw, feed_url, source, language))
+            entries.append(to_entry(raw))
         except ValueError as exc:
-            events.append(_unusable_link(feed_url, raw, exc))
+            events.append(unusable(raw, exc))
         except Exception as exc:  # hostile input must not stop the other entries
-            link = str(raw.get("link") or raw.get("id") or feed_url)[:2000]
+            link = str(raw.get("link") or raw.get("url") or raw.get("id") or feed_url)[:2000]
             events.append(LinkEvent(feed_url, link, "entry_failed", f"entry could not be read: {_error(exc)}"))
     return entries, events
 
@@ -183,7 +187,12 @@ def parse_feed(
         reason = _not_a_feed_reason(text, parsed)
         return ParsedFeed(feed_url, title, language, (), None, encoding, error=reason), ()
     source = name or title or feed_url
-    entries, events = _entries(parsed.entries[:max_entries], feed_url, source, language)
+    entries, events = entries_each(
+        parsed.entries[:max_entries],
+        feed_url,
+        lambda raw: _to_entry(raw, feed_url, source, language),
+        lambda raw, exc: _unusable_link(feed_url, raw, exc),
+    )
     if max_entries is not None and len(parsed.entries) > max_entries:
         skipped = len(parsed.entries) - max_entries
         events.append(

@@ -17,6 +17,7 @@ from urllib.parse import urljoin
 from core.records import FeedEntry, LinkEvent, ParsedFeed
 from core.urls import url_scheme
 from extractors.encoding import decode_bytes
+from extractors.feeds import entries_each
 from extractors.htmltext import html_to_text
 from extractors.urls import canonical_url
 
@@ -111,13 +112,12 @@ def parse_json_feed(
     source = name or title or feed_url
     base = base_url or feed_url
     items = [item for item in document["items"] if isinstance(item, dict)]
-    entries: list[FeedEntry] = []
-    events: list[LinkEvent] = []
-    for item in items[:max_entries]:
-        try:
-            entries.append(_entry(item, feed_url, base, source, language))
-        except ValueError as exc:
-            events.append(_unusable(feed_url, item, base, exc))
+    entries, events = entries_each(
+        items[:max_entries],
+        feed_url,
+        lambda item: _entry(item, feed_url, base, source, language),
+        lambda item, exc: _unusable(feed_url, item, base, exc),
+    )
     if max_entries is not None and len(items) > max_entries:
         skipped = len(items) - max_entries
         events.append(

@@ -7,6 +7,7 @@ The file-system and network checks use a Python audit hook, so they see every `o
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from extractors.feeds import parse_feed
+from extractors.jsonfeed import parse_json_feed
 
 _WATCH = threading.local()
 _SOCKET_EVENTS = frozenset({"socket.connect", "socket.getaddrinfo", "socket.gethostbyname", "urllib.Request"})
@@ -191,3 +193,22 @@ def test_a_reference_to_no_character_costs_one_character_not_the_feed(reference:
     parsed, _ = parse_feed(body, "https://ex.com/feed")
     assert parsed.error is None
     assert [e.title for e in parsed.entries] == ["bad \ufffd & worse", "fine"]
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+_ITEM_KEYS = st.sampled_from(["id", "url", "external_url", "title", "content_html", "content_text", "summary",
+                              "date_published", "date_modified", "language", "tags", "authors", "image"])  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(_ITEM_KEYS, _JSON, max_size=6))
+def test_a_hostile_json_feed_item_never_costs_the_other_items(item: dict[str, object]) -> None:
+    good = {"id": "ok", "url": "https://a.example/ok", "content_text": "fine text"}
+    doc = {"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": [item, good]}
+    parsed, events = parse_json_feed(json.dumps(doc).encode(), "https://a.example/feed.json")
+    assert "https://a.example/ok" in [e.link for e in parsed.entries]
+    assert len(parsed.entries) + len(events) == 2  # each item ends as an entry or a counted event
