@@ -5,11 +5,12 @@ advisory lock), a killed pass is told from a running one."""
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import subprocess
 import sys
 import textwrap
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -145,25 +146,42 @@ READER = textwrap.dedent(
 )
 
 
+def _lines_of(process: subprocess.Popen[str]) -> queue.Queue[str]:
+    """The process's stdout lines as they come, so the test can wait for one with a deadline."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line.strip())
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
 def test_reader_holding_its_connection_never_blocks_the_writer_and_sees_each_commit(tmp_path: Path) -> None:
     location = LakeLocation.embedded(tmp_path / "lake")
     _create_table(location)
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(tmp_path / "lake"), "500"], cwd=ROOT, stdout=subprocess.PIPE, text=True
     )
-    assert reader.stdout is not None
-    assert reader.stdout.readline().strip() == "open"
-    con = attach(location)
-    coordinator = FileCoordinator(tmp_path / "lake", 5, print)
-    for batch in range(5):
-        with coordinator.hold("writer"):
-            con.execute("INSERT INTO t SELECT 'k' || i, 'w' FROM range(?, ?) r(i)", [batch * 100, batch * 100 + 100])
-        time.sleep(0.3)  # give the reader time to look between commits
-    out, _ = reader.communicate(timeout=60)
-    counts = [int(line) for line in out.split()]
-    assert reader.returncode == 0
-    assert counts[-1] == 500 and counts == sorted(counts)
-    assert len(counts) >= 4, f"the reader saw the commits one by one: {counts}"
+    lines = _lines_of(reader)
+    try:
+        assert lines.get(timeout=60) == "open"
+        assert lines.get(timeout=60) == "0"
+        con = attach(location)
+        coordinator = FileCoordinator(tmp_path / "lake", 5, print)
+        for batch in range(5):
+            # The reader keeps its connection open the whole time; each commit goes through regardless, and
+            # the reader's next look sees exactly that commit (lock-step, so a loaded machine cannot merge two).
+            with coordinator.hold("writer"):
+                con.execute(
+                    "INSERT INTO t SELECT 'k' || i, 'w' FROM range(?, ?) r(i)", [batch * 100, batch * 100 + 100]
+                )
+            assert lines.get(timeout=60) == str(batch * 100 + 100)
+        assert reader.wait(timeout=60) == 0
+    finally:
+        reader.kill()
 
 
 PASS_HOLDER = textwrap.dedent(
