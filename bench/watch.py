@@ -73,9 +73,10 @@ def write_config(folder: Path, feeds: list[dict[str, str]], **sections: Any) -> 
 class Watcher:
     """`newsmon watch` as a user starts it: a fresh process (Prefect's temporary server included)."""
 
-    def __init__(self, config: Path, port: int, log: Path) -> None:
+    def __init__(self, config: Path, port: int, log: Path, server_env: dict[str, str] | None = None) -> None:
         env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
         env.pop("PREFECT_API_URL", None)
+        env.update(server_env or {})  # a Prefect server already running (PREFECT_API_URL), as ops would have
         self.port = port
         self.started = time.perf_counter()
         self.log = log.open("w")
@@ -390,6 +391,81 @@ def _stored_latencies(work: Path, published: dict[str, float], metrics: dict[str
     return quantile(0.5), quantile(0.95)
 
 
+# --- polled -----------------------------------------------------------------------------------------------
+
+
+def polled(work: Path, feeds: int, rate: float, seconds: float, interval: float) -> list[tuple[str, str]]:
+    """Feeds without a hub, polled every `interval` s (min = max = initial, jitter 10 %): publish -> visible
+    to an analyst (a read-only lake connection held open, looked at every 0.25 s)."""
+    from core.settings import WarehouseSettings
+    from storage.lake import attach
+
+    site = Site(feeds, hub="http://127.0.0.1:9")  # the hub link is ignored: websub is off
+    port = free_port()
+    with serving(site_handler(site)) as base:
+        site.base = base
+        config = write_config(
+            work,
+            [{"url": f"{base}/f/{n}.xml", "name": f"feed {n}"} for n in range(feeds)],
+            pipeline={"batch_size": 100},
+            watch={
+                "listen": f"127.0.0.1:{port}",
+                "min_interval_seconds": interval,
+                "max_interval_seconds": interval,
+                "initial_interval_seconds": interval,
+                "batch_wait_seconds": 0.5,
+            },
+        )
+        watcher = Watcher(config, port, work / "polled.log")
+        try:
+            watcher.wait_ready()
+            time.sleep(interval * 1.2)  # every feed polled once: what follows is steady state
+            reader = attach(WarehouseSettings.embedded(work / "wh"), read_only=True)
+            visible: dict[str, float] = {}
+            published: dict[str, float] = {}
+            publisher = threading.Thread(target=_publish_only, args=(site, feeds, rate, seconds, published))
+            publisher.start()
+            deadline = time.perf_counter() + seconds + interval * 3 + 30
+            while time.perf_counter() < deadline and (publisher.is_alive() or len(visible) < len(published)):
+                now = time.perf_counter()
+                for (title,) in reader.execute("SELECT title FROM articles").fetchall():
+                    visible.setdefault(title, now)
+                time.sleep(0.25)
+            reader.close()
+        finally:
+            watcher.stop()
+    delays = [visible[t] - at for t, at in published.items() if t in visible]
+    bound = interval * 1.1 + 3
+    within = sum(1 for d in delays if d <= bound)
+    return [
+        (
+            "polled: feeds / interval / publish rate",
+            f"{feeds} feeds every {interval:g} s (+/-10 %), {rate:g}/s for {seconds:g} s",
+        ),
+        ("articles published / visible to a reader", f"{len(published)} / {len(delays)}"),
+        (
+            "**published -> visible, p50 / p95 / max**",
+            f"**{percentile(delays, 0.5):.1f} s / {percentile(delays, 0.95):.1f} s / "
+            f"{max(delays, default=float('nan')):.1f} s** "
+            f"(target: <= interval + 3 s = {bound:.1f} s; {within} of {len(delays)} within)",
+        ),
+    ]
+
+
+def _publish_only(site: Site, feeds: int, rate: float, seconds: float, published: dict[str, float]) -> None:
+    """Add an entry to a feed `rate` times per second (no hub: the watcher must find it by polling); records
+    title -> time of publishing in `published`."""
+    start = time.perf_counter()
+    counts = [0] * feeds
+    for number in range(int(rate * seconds)):
+        feed = number % feeds
+        title = f"Feed {feed} story {counts[feed]}"  # the page's own title (Site.page) too
+        counts[feed] += 1
+        time.sleep(max(0.0, start + number / rate - time.perf_counter()))
+        published[title] = time.perf_counter()
+        site.add(feed, title)
+
+
 # --- idle -------------------------------------------------------------------------------------------------
 
 
@@ -451,19 +527,20 @@ def _polls(watcher: Watcher) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenario", choices=["backlog", "latency", "idle", "all"], default="all")
+    parser.add_argument("--scenario", choices=["backlog", "latency", "polled", "idle", "all"], default="all")
     parser.add_argument("--corpora", default=str(ROOT.parent / "shared" / "corpora"))
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--rate", type=float, default=20)
     parser.add_argument("--feeds", type=int, default=200)
     parser.add_argument("--idle-feeds", type=int, default=500)
+    parser.add_argument("--interval", type=float, default=10, help="polled: every feed's poll interval (s)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, warehouses)")
     args = parser.parse_args()
     load = os.getloadavg()
     rows: list[tuple[str, str]] = []
     work = Path(tempfile.mkdtemp(prefix="newsmon-watch-bench-"))
     try:
-        for scenario in ("idle", "latency", "backlog"):
+        for scenario in ("idle", "latency", "polled", "backlog"):
             if args.scenario in (scenario, "all"):
                 folder = work / scenario
                 folder.mkdir()
@@ -471,6 +548,8 @@ def main() -> None:
                     rows += idle(folder, args.idle_feeds, args.seconds)
                 elif scenario == "latency":
                     rows += latency(folder, args.feeds, args.rate, args.seconds)
+                elif scenario == "polled":
+                    rows += polled(folder, args.feeds, args.rate, args.seconds, args.interval)
                 else:
                     rows += backlog(folder, Path(args.corpora))
     finally:
