@@ -24,6 +24,7 @@ import pytest
 
 from core.errors import WarehouseError
 from newsmon.demo import WebhookReceiver, running
+from tests.conftest import CLI_PASSES
 from tests.helpers import free_port, open_lake, write_config
 
 pytestmark = pytest.mark.integration
@@ -262,6 +263,35 @@ def test_watch_polls_stores_alerts_and_restarts_without_loss_or_repeats(
     out = subprocess.run([NEWSMON, "status", "--config", str(config)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "every " in out.stdout and "next poll" in out.stdout
+
+
+@CLI_PASSES
+def test_a_scheduled_run_beside_the_watcher_stores_and_alerts_each_entry_once(
+    tmp_path: Path, site: FeedSite, receiver: WebhookReceiver, watchers: list[WatchProcess]
+) -> None:
+    """Teams keep their daily `newsmon run` while the watcher runs on the same warehouse: the run completes
+    (no lock held by the watcher stops it), both poll the same feed after each update, and whichever stores
+    an entry first makes it known to the other: each article and each alert happens once. (Two writers
+    racing for the same keys at the same instant: tests/storage/test_lake.py.)"""
+    config, port = _config(tmp_path, site, receiver)
+    watcher = WatchProcess(config, port, tmp_path / "watch.log")
+    watchers.append(watcher)
+    watcher.wait_ready()
+    articles = "SELECT count(*) FROM articles"
+    _until(lambda: _count(tmp_path, articles) == 3, 60, watcher)
+    for titles in (("Fourth story", "Fifth story"), ("Sixth story",)):
+        site.publish(*titles)  # the watcher's next poll (1-2 s) and this run race for the same entries
+        run = subprocess.run(
+            [NEWSMON, "run", "--config", str(config), "--all"], capture_output=True, text=True, timeout=300
+        )
+        assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    _until(lambda: _count(tmp_path, articles) == 6, 60, watcher)
+    _until(lambda: sum(len(_listed(m)) for m in receiver.received) >= 6, 60, watcher)
+    time.sleep(3)  # a repeat would come with the next cycles
+    assert watcher.stop() == 0
+    assert _count(tmp_path, "SELECT count(DISTINCT canonical_url) FROM articles") == 6
+    listed = [title for m in receiver.received for title in _listed(m)]
+    assert len(listed) == len(set(listed)) == 6, f"alerts repeated or lost: {sorted(listed)}"
 
 
 def _listed(message: dict[str, Any]) -> list[str]:
