@@ -141,8 +141,9 @@ def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
 # --- backlog --------------------------------------------------------------------------------------------
 
 
-def backlog(work: Path, corpora: Path) -> list[tuple[str, str]]:
+def backlog(work: Path, corpora: Path, prefect_server: bool = False) -> list[tuple[str, str]]:
     from newsmon.demo import serve_site
+    from newsmon.prefect_server import standalone_server
 
     pages = collect_pages(corpora)
     copies = 4
@@ -150,14 +151,17 @@ def backlog(work: Path, corpora: Path) -> list[tuple[str, str]]:
     distinct = [p + f"<!-- copy {c} -->".encode() for p in pages for c in range(copies)]
     bare = bare_loop(distinct)
     port = free_port()
-    with serve_site(work / "site") as site:
+    with contextlib.ExitStack() as stack:
+        site = stack.enter_context(serve_site(work / "site"))
+        # --prefect-server: a server already running, as under a deployment; else Prefect's temporary one
+        server = stack.enter_context(standalone_server(work / "prefect")) if prefect_server else None
         config = write_config(
             work,
             [{"url": f"{site.base_url}/feeds/bench.xml", "name": "bench"}],
             pipeline={"max_entries_per_feed": 100_000, "batch_size": 200},
             watch={"listen": f"127.0.0.1:{port}", "batch_size": 200, "batch_wait_seconds": 2},
         )
-        watcher = Watcher(config, port, work / "backlog.log")
+        watcher = Watcher(config, port, work / "backlog.log", server)
         try:
             ready = watcher.wait_ready()
             while True:
@@ -184,10 +188,15 @@ def backlog(work: Path, corpora: Path) -> list[tuple[str, str]]:
             check=True,
             capture_output=True,
             cwd=ROOT,
+            env=server,
         )
         run_time = time.perf_counter() - run_started
     return [
         ("backlog: byte-distinct pages in one feed", f"{items} ({len(pages)} real pages x {copies}, one byte changed)"),
+        (
+            "Prefect",
+            "a server already running (PREFECT_API_URL)" if server else "the temporary server, started by each",
+        ),
         ("bare trafilatura.extract + langdetect, 1 process", f"{bare:.1f} s ({bare / items * 1000:.1f} ms/page)"),
         ("watcher: start -> every entry processed", f"{total:.1f} s ({stored} articles; ready after {ready:.1f} s)"),
         ("**backlog through the watcher / bare loop**", f"**{total / bare:.2f}x** (target <= 0.7)"),
@@ -534,6 +543,7 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=200)
     parser.add_argument("--idle-feeds", type=int, default=500)
     parser.add_argument("--interval", type=float, default=10, help="polled: every feed's poll interval (s)")
+    parser.add_argument("--prefect-server", action="store_true", help="backlog: against a running Prefect server")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, warehouses)")
     args = parser.parse_args()
     load = os.getloadavg()
@@ -551,7 +561,7 @@ def main() -> None:
                 elif scenario == "polled":
                     rows += polled(folder, args.feeds, args.rate, args.seconds, args.interval)
                 else:
-                    rows += backlog(folder, Path(args.corpora))
+                    rows += backlog(folder, Path(args.corpora), args.prefect_server)
     finally:
         if args.keep:
             print(f"work folder kept: {work}")
