@@ -16,8 +16,10 @@ settings.register_profile("newsmon", derandomize=True, deadline=None)
 settings.load_profile("newsmon")
 
 DATA = Path(__file__).resolve().parent / "data"
-# Tests that run `newsmon run` in subprocesses: each starts Prefect's temporary server on the one default
-# PREFECT_HOME database, so under pytest-xdist (`make pytest`: -n 2 --dist loadgroup) they share one worker.
+# Tests that run `newsmon` passes in subprocesses. They share one xdist worker (`make pytest`: -n 2 --dist
+# loadgroup) and point their subprocesses at that worker's Prefect server (PREFECT_API_URL, as under a
+# deployment) instead of each pass starting Prefect's temporary server (~3 s and ~4 s of CPU a pass). A test
+# about the temporary server itself unsets PREFECT_API_URL (tests/reliability/test_kills.py).
 CLI_PASSES = pytest.mark.xdist_group("cli-passes")
 PROJECT_DIR = Path(__file__).resolve().parent.parent  # the checkout (prefect.yaml, Makefile)
 
@@ -33,6 +35,17 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _cli_passes_use_the_session_server(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    group = request.node.get_closest_marker("xdist_group")
+    if group is None or group.args != ("cli-passes",):
+        return
+    request.getfixturevalue("prefect_harness")
+    from prefect.settings import PREFECT_API_URL
+
+    monkeypatch.setenv("PREFECT_API_URL", str(PREFECT_API_URL.value()))
 
 
 @pytest.fixture

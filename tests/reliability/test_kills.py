@@ -91,7 +91,8 @@ def test_killed_at_a_fault_point(tmp_path: Path, site_copy: Path, fault: str) ->
         check_consistent_after_recovery(tmp_path, config, receiver)
 
 
-def test_killed_while_fetching_pages(tmp_path: Path, site_copy: Path) -> None:
+def test_killed_while_fetching_pages(tmp_path: Path, site_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PREFECT_API_URL")  # no server configured: the pass starts Prefect's temporary server
     receiver = WebhookReceiver()
     with serve_site(site_copy) as site, running(receiver):
         config = write_config(tmp_path, site, receiver.apprise_url, per_host_concurrency=1, per_host_min_interval=0.3)
