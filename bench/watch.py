@@ -269,6 +269,24 @@ def site_handler(site: Site) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def site_config(work: Path, base: str, feeds: int, port: int, interval: tuple[float, float], **sections: Any) -> Path:
+    """A watcher config over the Site's `feeds` at `base`, polled every `interval` (min, max) seconds."""
+    return write_config(
+        work,
+        [{"url": f"{base}/f/{n}.xml", "name": f"feed {n}"} for n in range(feeds)],
+        pipeline={"batch_size": 100},
+        watch={
+            "listen": f"127.0.0.1:{port}",
+            "min_interval_seconds": interval[0],
+            "max_interval_seconds": interval[1],
+            "initial_interval_seconds": interval[0],
+            "batch_wait_seconds": 0.5,
+            "batch_size": 100,
+        },
+        **sections,
+    )
+
+
 class Receiver(BaseHTTPRequestHandler):
     arrivals: ClassVar[dict[str, float]] = {}
 
@@ -300,18 +318,12 @@ def latency(work: Path, feeds: int, rate: float, seconds: float) -> list[tuple[s
         with serving(site_handler(site)) as base, serving(Receiver) as receiver:
             site.base = base
             rule = {"name": "pdd", "platforms": ["pinduoduo"], "notify": [f"json://{receiver[7:]}/hook"]}
-            config = write_config(
+            config = site_config(
                 work,
-                [{"url": f"{base}/f/{n}.xml", "name": f"feed {n}"} for n in range(feeds)],
-                pipeline={"batch_size": 100},
-                watch={
-                    "listen": f"127.0.0.1:{port}",
-                    "min_interval_seconds": 3600,
-                    "max_interval_seconds": 7200,
-                    "initial_interval_seconds": 3600,
-                    "batch_wait_seconds": 0.5,
-                    "batch_size": 100,
-                },
+                base,
+                feeds,
+                port,
+                (3600, 7200),
                 websub={"enabled": True, "callback_url": f"http://127.0.0.1:{port}/websub"},
                 alerts=[rule],
                 notifications={"timeout_seconds": 10},
@@ -413,18 +425,7 @@ def polled(work: Path, feeds: int, rate: float, seconds: float, interval: float)
     port = free_port()
     with serving(site_handler(site)) as base:
         site.base = base
-        config = write_config(
-            work,
-            [{"url": f"{base}/f/{n}.xml", "name": f"feed {n}"} for n in range(feeds)],
-            pipeline={"batch_size": 100},
-            watch={
-                "listen": f"127.0.0.1:{port}",
-                "min_interval_seconds": interval,
-                "max_interval_seconds": interval,
-                "initial_interval_seconds": interval,
-                "batch_wait_seconds": 0.5,
-            },
-        )
+        config = site_config(work, base, feeds, port, (interval, interval))
         watcher = Watcher(config, port, work / "polled.log")
         try:
             watcher.wait_ready()
