@@ -51,18 +51,26 @@ class _Match:
     target: _Alias
 
 
+@functools.lru_cache(maxsize=8192)
+def _fold_char(char: str) -> str:
+    return fold_for_matching(char)
+
+
 def fold_with_offsets(text: str) -> tuple[str, list[int]]:
-    """Folded text and, for each folded character, the index of the original character it came from."""
-    folded = fold_for_matching(text)
-    if len(folded) == len(text):
-        return folded, list(range(len(text)))
-    pieces: list[str] = []
-    origin: list[int] = []
-    for index, char in enumerate(text):
-        part = fold_for_matching(char)
-        pieces.append(part)
-        origin.extend([index] * len(part))
-    return "".join(pieces), origin
+    """Folded text and, for each folded character, the index of the original character it came from.
+
+    Each character is folded on its own, so every folded character has exactly one origin. Text already in
+    NFKC whose case folding keeps its length maps one to one (casefold never shortens a character), the
+    common case, done in C; other text (full-width forms, ellipses, half-width kana) goes character by
+    character. A length check alone is not enough: a contraction (ｶﾞ -> ガ) and an expansion (… -> ...)
+    in one text cancel out and would shift every offset after them."""
+    if unicodedata.is_normalized("NFKC", text):
+        folded = text.casefold()
+        if len(folded) == len(text):
+            return folded, list(range(len(text)))
+    parts = [_fold_char(char) for char in text]
+    origin = [index for index, part in enumerate(parts) for _ in part]
+    return "".join(parts), origin
 
 
 def _is_latin(char: str) -> bool:

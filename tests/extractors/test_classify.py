@@ -7,9 +7,12 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.errors import TaxonomyError
-from extractors.classify import Classifier, classifier_for
+from core.text import fold_for_matching
+from extractors.classify import Classifier, classifier_for, fold_with_offsets
 from extractors.seeds import parse_seed
 from extractors.taxonomy import parse_taxonomy
 from newsmon.resources import bundled_seeds_dir, bundled_taxonomy_file
@@ -218,3 +221,29 @@ def test_segmenting_keeps_real_mentions(classifier: Classifier, text: str, platf
 def test_latin_context_terms_match_whole_words(classifier: Classifier) -> None:
     # "EC" (a context term of JD) is not inside "prosecutor"
     assert classifier.classify("", "She earned her JD and became a federal prosecutor.").platforms == ()
+
+
+# Characters whose folding changes the length: contractions (half-width voiced kana), expansions (ellipsis,
+# ligatures, sharp s), width forms, combining marks; mixed with plain CJK and Latin text.
+_FOLD_TRAPS = st.sampled_from(list("ｶﾞﾊﾟ…ﬁßＴｅｍｕ１６８８\u0301\u3099eé拼多多テムabc ."))
+
+
+@given(st.lists(st.one_of(_FOLD_TRAPS, st.characters()), max_size=60).map("".join))
+def test_every_folded_character_points_at_the_character_it_came_from(text: str) -> None:
+    folded, origin = fold_with_offsets(text)
+    assert len(origin) == len(folded)
+    assert origin == sorted(origin) and all(0 <= i < len(text) for i in origin)
+    position = 0
+    for index, char in enumerate(text):  # the folded text is each character folded, in order
+        part = fold_for_matching(char)
+        assert folded[position : position + len(part)] == part
+        assert origin[position : position + len(part)] == [index] * len(part)
+        position += len(part)
+    assert position == len(folded)
+
+
+def test_a_contraction_and_an_expansion_that_cancel_out_keep_the_offsets() -> None:
+    text = "ｶﾞｶﾞ拼多多…"  # folded whole: ｶﾞｶﾞ -> ガガ (4 -> 2), … -> ... (1 -> 3): the same length
+    folded, origin = fold_with_offsets(text)
+    start = folded.index("拼多多")
+    assert text[origin[start] : origin[start + 2] + 1] == "拼多多"
