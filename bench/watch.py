@@ -269,8 +269,11 @@ def site_handler(site: Site) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def site_config(work: Path, base: str, feeds: int, port: int, interval: tuple[float, float], **sections: Any) -> Path:
-    """A watcher config over the Site's `feeds` at `base`, polled every `interval` (min, max) seconds."""
+def site_config(
+    work: Path, base: str, feeds: int, port: int, interval: tuple[float, float], wait: float, **sections: Any
+) -> Path:
+    """A watcher config over the Site's `feeds` at `base`, polled every `interval` (min, max) seconds; a cycle
+    starts when its first entry has waited `wait` seconds (or at 100 entries)."""
     return write_config(
         work,
         [{"url": f"{base}/f/{n}.xml", "name": f"feed {n}"} for n in range(feeds)],
@@ -280,7 +283,7 @@ def site_config(work: Path, base: str, feeds: int, port: int, interval: tuple[fl
             "min_interval_seconds": interval[0],
             "max_interval_seconds": interval[1],
             "initial_interval_seconds": interval[0],
-            "batch_wait_seconds": 0.5,
+            "batch_wait_seconds": wait,
             "batch_size": 100,
         },
         **sections,
@@ -309,7 +312,7 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
-def latency(work: Path, feeds: int, rate: float, seconds: float) -> list[tuple[str, str]]:
+def latency(work: Path, feeds: int, rate: float, seconds: float, wait: float) -> list[tuple[str, str]]:
     hub_process = subprocess.Popen([sys.executable, str(HUB)], stdout=subprocess.PIPE, text=True)
     hub = f"http://127.0.0.1:{(hub_process.stdout.readline() if hub_process.stdout else '').split()[1]}"
     site = Site(feeds, hub)
@@ -324,6 +327,7 @@ def latency(work: Path, feeds: int, rate: float, seconds: float) -> list[tuple[s
                 feeds,
                 port,
                 (3600, 7200),
+                wait,
                 websub={"enabled": True, "callback_url": f"http://127.0.0.1:{port}/websub"},
                 alerts=[rule],
                 notifications={"timeout_seconds": 10},
@@ -345,7 +349,10 @@ def latency(work: Path, feeds: int, rate: float, seconds: float) -> list[tuple[s
         hub_process.wait(timeout=10)
     alerted = [Receiver.arrivals[t] - at for t, at in published.items() if t in Receiver.arrivals]
     return [
-        ("latency: feeds / publish rate / duration", f"{feeds} feeds, {rate:g} articles/s pushed, {seconds:g} s"),
+        (
+            "latency: feeds / publish rate / duration",
+            f"{feeds} feeds, {rate:g} articles/s pushed, {seconds:g} s; batch_wait_seconds {wait:g}",
+        ),
         ("articles published through the hub", f"{len(published)}"),
         ("**pushed -> stored, p50 / p95**", f"**{stored[0]:.2f} s / {stored[1]:.2f} s** (target p95 <= 3 s)"),
         (
@@ -415,7 +422,7 @@ def _stored_latencies(work: Path, published: dict[str, float], metrics: dict[str
 # --- polled -----------------------------------------------------------------------------------------------
 
 
-def polled(work: Path, feeds: int, rate: float, seconds: float, interval: float) -> list[tuple[str, str]]:
+def polled(work: Path, feeds: int, rate: float, seconds: float, interval: float, wait: float) -> list[tuple[str, str]]:
     """Feeds without a hub, polled every `interval` s (min = max = initial, jitter 10 %): publish -> visible
     to an analyst (a read-only lake connection held open, looked at every 0.25 s)."""
     from core.settings import WarehouseSettings
@@ -425,7 +432,7 @@ def polled(work: Path, feeds: int, rate: float, seconds: float, interval: float)
     port = free_port()
     with serving(site_handler(site)) as base:
         site.base = base
-        config = site_config(work, base, feeds, port, (interval, interval))
+        config = site_config(work, base, feeds, port, (interval, interval), wait)
         watcher = Watcher(config, port, work / "polled.log")
         try:
             watcher.wait_ready()
@@ -450,7 +457,7 @@ def polled(work: Path, feeds: int, rate: float, seconds: float, interval: float)
     return [
         (
             "polled: feeds / interval / publish rate",
-            f"{feeds} feeds every {interval:g} s (+/-10 %), {rate:g}/s for {seconds:g} s",
+            f"{feeds} feeds every {interval:g} s (+/-10 %), {rate:g}/s for {seconds:g} s; batch_wait_seconds {wait:g}",
         ),
         ("articles published / visible to a reader", f"{len(published)} / {len(delays)}"),
         (
@@ -543,6 +550,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20)
     parser.add_argument("--feeds", type=int, default=200)
     parser.add_argument("--idle-feeds", type=int, default=500)
+    parser.add_argument("--batch-wait", type=float, default=0.5, help="latency, polled: watch.batch_wait_seconds")
     parser.add_argument("--interval", type=float, default=10, help="polled: every feed's poll interval (s)")
     parser.add_argument("--prefect-server", action="store_true", help="backlog: against a running Prefect server")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, warehouses)")
@@ -558,9 +566,9 @@ def main() -> None:
                 if scenario == "idle":
                     rows += idle(folder, args.idle_feeds, args.seconds)
                 elif scenario == "latency":
-                    rows += latency(folder, args.feeds, args.rate, args.seconds)
+                    rows += latency(folder, args.feeds, args.rate, args.seconds, args.batch_wait)
                 elif scenario == "polled":
-                    rows += polled(folder, args.feeds, args.rate, args.seconds, args.interval)
+                    rows += polled(folder, args.feeds, args.rate, args.seconds, args.interval, args.batch_wait)
                 else:
                     rows += backlog(folder, Path(args.corpora), args.prefect_server)
     finally:
