@@ -10,13 +10,12 @@ only ride along in the rule's next "new stories" digest. Rows not due yet stay p
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from alerts.messages import Message
+from alerts.messages import Message, digest_id, item_block
 from core.records import DigestItem
 
 
@@ -40,17 +39,8 @@ def _story_of(row: Row) -> str:
     return row.item.story_id or row.item.article_id
 
 
-def _tags(item: DigestItem) -> str:
-    tags = [item.source, item.language]
-    if item.platforms:
-        tags.append("platforms: " + ", ".join(item.platforms))
-    if item.topics:
-        tags.append("topics: " + ", ".join(item.topics))
-    return " · ".join(tags)
-
-
 def _story_block(first: DigestItem, more: Sequence[DigestItem]) -> str:
-    lines = [f"• {first.title}", f"  {first.url}", f"  {_tags(first)}"]
+    lines = [item_block(first)]
     if more:
         languages = sorted({i.language for i in more} - {first.language})
         sources = sorted({i.source for i in more})
@@ -60,8 +50,7 @@ def _story_block(first: DigestItem, more: Sequence[DigestItem]) -> str:
 
 
 def _digest_id(rule: str, rows: Sequence[Row]) -> str:
-    key = "\n".join([rule, *sorted(r.item.article_id for r in rows)])
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    return digest_id(rule, (r.item.article_id for r in rows))
 
 
 def new_stories_message(
@@ -73,7 +62,7 @@ def new_stories_message(
     blocks = [_story_block(first.item, [r.item for r in more]) for first, more in stories]
     if updates:
         blocks.append("Updates to earlier stories:")
-        blocks += [f"• {r.item.title}\n  {r.item.url}\n  {_tags(r.item)}" for r in updates]
+        blocks += [item_block(r.item) for r in updates]
     body = "\n\n".join(blocks) + f"\n\n— alert rule “{rule}” (one message per story)"
     every = [row for first, more in stories for row in (first, *more)] + list(updates)
     suffix = f" (part {part}/{parts})" if parts > 1 else ""
@@ -82,7 +71,7 @@ def new_stories_message(
 
 def update_message(rule: str, story_title: str, rows: Sequence[Row]) -> Message:
     noun = "article" if len(rows) == 1 else "articles"
-    lines = [f"• {r.item.title}\n  {r.item.url}\n  {_tags(r.item)}" for r in rows]
+    lines = [item_block(r.item) for r in rows]
     body = "\n\n".join(lines) + f"\n\n— alert rule “{rule}”: update to the story “{story_title}”"
     return Message(f"[newsmon] {rule}: update to “{story_title}”: {len(rows)} new {noun}", body, _digest_id(rule, rows))
 
