@@ -11,6 +11,11 @@ from __future__ import annotations
 from core.records import ErrorKind, PassSummary
 
 
+def describe(exc: BaseException, limit: int = 300) -> str:
+    """'ExceptionType: message', cut to `limit` characters: how a recorded error names what went wrong."""
+    return f"{type(exc).__name__}: {exc}"[:limit]
+
+
 class NewsmonError(Exception):
     """Base of every error newsmon raises on purpose."""
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import feedparser
 
+from core.errors import describe
 from core.records import FeedEntry, LinkEvent, ParsedFeed
 from core.urls import scheme_refusal, url_scheme
 from extractors.encoding import decode_bytes
@@ -154,12 +155,8 @@ def entries_each(
             events.append(unusable(raw, exc))
         except Exception as exc:  # hostile input must not stop the other entries
             link = str(raw.get("link") or raw.get("url") or raw.get("id") or feed_url)[:2000]
-            events.append(LinkEvent(feed_url, link, "entry_failed", f"entry could not be read: {_error(exc)}"))
+            events.append(LinkEvent(feed_url, link, "entry_failed", f"entry could not be read: {describe(exc)}"))
     return entries, events
-
-
-def _error(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:300]
 
 
 def parse_feed(
@@ -178,7 +175,7 @@ def parse_feed(
     try:
         parsed = feedparser.parse(io.BytesIO(utf8), response_headers=headers, sanitize_html=False)
     except Exception as exc:  # a parser crash on hostile bytes is this feed's error, not the pass's
-        reason = f"not a feed: the feed parser failed on this document ({_error(exc)})"
+        reason = f"not a feed: the feed parser failed on this document ({describe(exc)})"
         return ParsedFeed(feed_url, "", None, (), None, encoding, error=reason), ()
     feed = parsed.get("feed") or {}
     title = html_to_text(str(feed.get("title") or "")).strip()

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from core.errors import describe
 from core.records import Article, ExtractedPage, FeedEntry, LinkEvent
 from extractors.article import TextLimits, build_article
 from extractors.classify import classifier_for
@@ -59,10 +60,6 @@ class Processed:
     error: str | None = None  # why the page could not be used (the outcome then comes from the feed text)
 
 
-def _error(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:300]
-
-
 def _outcome(job: Job, page: ExtractedPage | None, settings: ProcessSettings) -> tuple[Outcome, str | None]:
     """The article from the page (falling back to the feed text if the page's text breaks a step), or an
     `entry_failed` event when even the feed text cannot be processed. Never raises."""
@@ -71,8 +68,8 @@ def _outcome(job: Job, page: ExtractedPage | None, settings: ProcessSettings) ->
         return build_article(job.entry, page, job.fetched_at, settings.limits, classifier), None
     except Exception as exc:  # one hostile entry must not fail its batch
         if page is not None:
-            return _outcome(job, None, settings)[0], f"page could not be processed: {_error(exc)}"
-        reason = f"entry could not be processed: {_error(exc)}"
+            return _outcome(job, None, settings)[0], f"page could not be processed: {describe(exc)}"
+        reason = f"entry could not be processed: {describe(exc)}"
         return LinkEvent(job.entry.feed_url, job.entry.link, "entry_failed", reason), None
 
 
@@ -84,7 +81,7 @@ def process_job(job: Job, settings: ProcessSettings) -> Processed:
         try:
             page = extract_page(job.body, job.entry.link, job.content_type)
         except Exception as exc:  # the entry is kept from its feed text
-            error = f"extraction failed: {_error(exc)}"
+            error = f"extraction failed: {describe(exc)}"
     outcome, article_error = _outcome(job, page, settings)
     return Processed(page, outcome, error or article_error)
 

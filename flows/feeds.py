@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from core.errors import FetchError
+from core.errors import FetchError, describe
 from core.records import FeedPoll, FeedState, LinkEvent
 from core.settings import FeedConfig
 from extractors.hubs import discover, header_links
@@ -35,7 +35,7 @@ def poll_feed(
     try:
         return _poll_feed(fetcher, feed, state)
     except Exception as exc:  # one feed's hostile bytes (or a bug they hit) never stop a pass
-        reason = f"feed could not be processed: {type(exc).__name__}: {exc}"[:500]
+        reason = f"feed could not be processed: {describe(exc, 500)}"[:500]
         return FeedPoll(feed.url, feed.name, "failed", None, None, None, None, reason, "permanent"), None, ()
 
 

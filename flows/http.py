@@ -22,7 +22,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from core.errors import AddressRefused, FetchError
+from core.errors import AddressRefused, FetchError, describe
 from core.records import HttpResponse
 from core.settings import HttpPolicy
 from flows.deadline import deadline_passed, request_deadline
@@ -203,7 +203,7 @@ def _as_fetch_errors() -> Iterator[None]:
     except httpx.TimeoutException as exc:
         raise FetchError("transient", f"timed out ({type(exc).__name__})") from None
     except (httpx.TransportError, httpx.DecodingError) as exc:
-        raise FetchError("transient", f"{type(exc).__name__}: {exc}"[:300]) from None
+        raise FetchError("transient", describe(exc)) from None
     except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
         raise FetchError("permanent", f"invalid URL: {exc}"[:300]) from None
 

@@ -28,7 +28,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 
-from core.errors import NoFeedRead, WarehouseError
+from core.errors import NoFeedRead, WarehouseError, describe
 from core.records import ARTICLE_PREFIX, Article, FeedEntry, FeedPoll, FeedState, LinkEvent, PassSummary, SeedDocument
 from core.settings import AlertRule, Config, FeedConfig, PipelineSettings, StoryPolicy
 from core.words import count_of
@@ -404,7 +404,7 @@ def execute_pass(config: Config, poll_all: bool = False) -> PassSummary:
             notify(warehouse, config, run_id, tally)
         except BaseException as exc:
             try:
-                finish_run(warehouse, tally.summary(run_id, "failed"), f"{type(exc).__name__}: {exc}"[:1000])
+                finish_run(warehouse, tally.summary(run_id, "failed"), describe(exc, 1000))
             except WarehouseError as unrecorded:  # e.g. the disk is full: report the first error, not this
                 logger.error("could not record the failed run either: %s", unrecorded)
             raise

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from core.errors import FetchError
+from core.errors import FetchError, describe
 from core.records import Article, FeedEntry, LinkEvent, LinkOutcome
 from flows.extraction import Done, Extraction, Job, Pending, Processed, ProcessSettings, process_job, process_jobs
 from flows.http import HttpFetcher
@@ -53,7 +53,7 @@ class _Chunk:
             try:
                 self.outcome = list(self.pending.result())
             except Exception as exc:  # a worker died or extraction raised: the caller keeps the entries
-                self.outcome = f"extraction failed: {type(exc).__name__}: {exc}"[:300]
+                self.outcome = f"extraction failed: {describe(exc)}"[:300]
         return self.outcome
 
 

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+from core.errors import describe
 from core.records import FeedEntry, FeedPoll, LinkEvent
 from core.settings import Config, FeedConfig
 from extractors.article import TextLimits
@@ -192,7 +193,7 @@ class Watcher:
             else:  # never expected (poll_feed answers every failure with a failed poll): back off all the same
                 log.error("polling %s raised %s: %s", url, type(error).__name__, error)
                 name = cycle.book.feeds[url].name if url in cycle.book.feeds else url
-                reason = f"internal error: {type(error).__name__}: {error}"[:300]
+                reason = f"internal error: {describe(error)}"[:300]
                 failed = FeedPoll(url, name, "failed", None, None, None, None, reason, "transient")
                 results.append((failed, None, ()))
         if results:

@@ -19,6 +19,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 
+from core.errors import describe
 from core.records import FeedEntry, FeedPoll, LinkEvent
 from core.settings import Config
 from flows.extraction import Extraction
@@ -128,7 +129,7 @@ def _process_run(cycle: Cycle, work: Work, run_id: str) -> dict[str, int]:
         notify(cycle.warehouse, cycle.config, run_id, tally)
         _observe_alerts(cycle, work, tally)
     except BaseException as exc:
-        finish_run(cycle.warehouse, tally.summary(run_id, "failed"), f"{type(exc).__name__}: {exc}"[:1000])
+        finish_run(cycle.warehouse, tally.summary(run_id, "failed"), describe(exc, 1000))
         cycle.metrics.cycles.labels("failed").inc()
         raise
     summary = tally.summary(run_id, "completed")
