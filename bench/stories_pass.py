@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import build_site, collect_pages, machine, run_pass, write_config  # noqa: E402
+from bench.run import append_results, build_site, collect_pages, machine, run_pass, write_config  # noqa: E402
 from core.settings import WarehouseSettings  # noqa: E402
 from storage.lake import attach  # noqa: E402
 
@@ -88,10 +88,10 @@ def main() -> None:
         "",
     ]
     text = "\n".join(lines)
-    print(text)
-    if not args.no_append:
-        with (HERE / "RESULTS.md").open("a", encoding="utf-8") as out:
-            out.write("\n" + text)
+    if args.no_append:
+        print(text)
+    else:
+        append_results(text)
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ HUB = ROOT / "tests" / "watch" / "websub_hub.py"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from bench.run import bare_loop, build_site, collect_pages, machine  # noqa: E402
+from bench.run import append_results, bare_loop, build_site, collect_pages, machine  # noqa: E402
 
 
 def free_port() -> int:
@@ -585,9 +585,7 @@ def main() -> None:
         f"after: {after[0]:.2f}/{after[1]:.2f}/{after[2]:.2f} (a shared machine: other work ran meanwhile).\n\n"
         f"| measure | result |\n|---|---|\n{report}\n"
     )
-    print(text)
-    with (HERE / "RESULTS.md").open("a", encoding="utf-8") as results:
-        results.write(text)
+    append_results(text)
 
 
 if __name__ == "__main__":
